@@ -1,0 +1,41 @@
+# Every target sets up its own virtual environment: a fresh machine needs Python 3.11+ and make.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	&& { echo $$p; break; }; done)
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench contracts clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "workledger needs Python 3.11 or newer on PATH" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/workledger serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check domain contracts services tests
+	$(BIN)/ruff format --check domain contracts services tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -m "not benchmark"
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/pytest -m benchmark -s -p no:randomly tests/benchmarks
+
+contracts: $(STAMP)
+	$(BIN)/python -m contracts.generate
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

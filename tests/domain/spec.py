@@ -49,9 +49,7 @@ class Given(Generic[S]):
             state = self._spec._evolve(state, event)
         return produced
 
-    def rejects(
-        self, command: Any, error: type[DomainError], now: datetime = NOW
-    ) -> DomainError:
+    def rejects(self, command: Any, error: type[DomainError], now: datetime = NOW) -> DomainError:
         """Asserts the command is refused with ``error`` and returns it for further checks."""
         state = self._spec.state(*self._events)
         with pytest.raises(error) as caught:

@@ -1,0 +1,339 @@
+"""The one command handler: load, decide, append with expected versions, answer.
+
+Every command runs as an *action* against a ``Session``: the action loads the streams it needs,
+asks the domain to decide, and names the object it answers for. The handler then submits what the
+session wrote to the group committer. A version conflict (another writer got there first) is
+retried from a fresh load; with ``If-Match`` it is a ``412`` instead, because the caller asked to
+change exactly the version it saw.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar, cast
+from uuid import UUID, uuid4
+
+from domain.catalog import Aggregate
+from domain.errors import NotFound
+from services.infrastructure.codec import EventMetadata
+from services.infrastructure.committer import GroupCommitter
+from services.infrastructure.store import (
+    Claim,
+    ClaimTaken,
+    Committed,
+    EventStore,
+    IdempotencyKey,
+    NewEvent,
+    PendingCommit,
+    Replayed,
+    StoredResponse,
+    StreamAppend,
+    VersionConflict,
+)
+
+S = TypeVar("S")
+C = TypeVar("C")
+E = TypeVar("E")
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who is acting, when, and as part of what."""
+
+    actor: str
+    principal: str
+    now: datetime
+    correlation_id: UUID
+    causation_id: UUID
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What an action answers: the object it acted on, whether it was created, and extras."""
+
+    id: UUID
+    created: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+    @property
+    def version(self) -> int:
+        return int(self.body["version"])
+
+
+class PreconditionFailed(Exception):
+    """``If-Match`` named a version the object no longer has."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"the object is at version {actual}, not {expected}")
+        self.expected = expected
+        self.actual = actual
+
+
+class ConcurrencyConflict(Exception):
+    """Other writers kept changing the same objects; every retry lost the race."""
+
+
+class IdempotencyKeyReused(Exception):
+    """The same ``Idempotency-Key`` came with a different request."""
+
+
+class ClaimConflict(Exception):
+    """A unique value (an email, a project key) belongs to another object."""
+
+    def __init__(self, claim: Claim) -> None:
+        super().__init__(f"{claim.value!r} is taken")
+        self.claim = claim
+
+
+@dataclass
+class Loaded(Generic[S]):
+    state: S | None
+    version: int
+    position: int
+
+
+class StreamCache:
+    """Recently used stream states, so a command reads only events newer than it knows."""
+
+    def __init__(self, capacity: int = 50_000) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple[str, UUID], Loaded[Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, stream_id: UUID) -> Loaded[Any] | None:
+        with self._lock:
+            entry = self._entries.get((kind, stream_id))
+            if entry is not None:
+                self._entries.move_to_end((kind, stream_id))
+            return entry
+
+    def put(self, kind: str, stream_id: UUID, loaded: Loaded[Any]) -> None:
+        with self._lock:
+            current = self._entries.get((kind, stream_id))
+            if current is not None and current.version > loaded.version:
+                return
+            self._entries[(kind, stream_id)] = loaded
+            self._entries.move_to_end((kind, stream_id))
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+
+class Session:
+    """One attempt at one command: what it read, and what it wants to write."""
+
+    def __init__(self, store: EventStore, cache: StreamCache, context: CommandContext) -> None:
+        self.context = context
+        self._store = store
+        self._cache = cache
+        self._loaded: dict[tuple[str, UUID], Loaded[Any]] = {}
+        self._writers: dict[UUID, Aggregate[Any, Any, Any]] = {}
+        self._read_versions: dict[UUID, int] = {}
+        self._new: dict[UUID, list[NewEvent]] = {}
+        self._claims: list[Claim] = []
+
+    @property
+    def now(self) -> datetime:
+        return self.context.now
+
+    def load(self, aggregate: Aggregate[S, C, E], stream_id: UUID) -> Loaded[S]:
+        """The current state of a stream as ``aggregate``; its version is checked at commit."""
+        known = self._loaded.get((aggregate.kind, stream_id))
+        if known is not None:
+            return cast(Loaded[S], known)
+        cached = self._cache.get(aggregate.kind, stream_id)
+        state: S | None = cached.state if cached else None
+        version = cached.version if cached else 0
+        position = cached.position if cached else 0
+        newer = self._store.load(stream_id, after_version=version)
+        if newer and not isinstance(newer[0].data, aggregate.event_classes):
+            # The id belongs to another kind of object: as this kind, it does not exist.
+            self._read_versions[stream_id] = newer[-1].version
+            missing: Loaded[S] = Loaded(None, 0, 0)
+            self._loaded[(aggregate.kind, stream_id)] = missing
+            return missing
+        for recorded in newer:
+            state = aggregate.evolve(state, recorded.data)
+            version, position = recorded.version, recorded.position
+        loaded: Loaded[S] = Loaded(state, version, position)
+        if newer:
+            self._cache.put(aggregate.kind, stream_id, Loaded(state, version, position))
+        self._loaded[(aggregate.kind, stream_id)] = loaded
+        self._read_versions[stream_id] = version
+        return loaded
+
+    def require(self, aggregate: Aggregate[S, C, E], stream_id: UUID, field: str) -> S:
+        """The state of an object the command refers to; ``NotFound`` naming ``field`` if none."""
+        state = self.load(aggregate, stream_id).state
+        if state is None:
+            raise NotFound(f"no {aggregate.kind} with id {stream_id}", field=field)
+        return state
+
+    def decide(self, aggregate: Aggregate[S, C, E], stream_id: UUID, command: C) -> list[E]:
+        """Decides ``command`` against the stream and records the resulting events."""
+        loaded = self.load(aggregate, stream_id)
+        events = list(aggregate.decide(command, loaded.state, self.context.now))
+        if events:
+            self._writers[stream_id] = aggregate
+            pending = self._new.setdefault(stream_id, [])
+            for event in events:
+                loaded.state = aggregate.evolve(loaded.state, event)
+                pending.append(NewEvent(event, self._metadata()))
+            loaded.version += len(events)
+        return events
+
+    def claim(self, scope: str, value: str, owner_id: UUID) -> None:
+        """Reserves a unique value for ``owner_id``, atomically with the events."""
+        self._claims.append(Claim(scope, value, owner_id))
+
+    def _current(self, stream_id: UUID) -> Loaded[Any] | None:
+        writer = self._writers.get(stream_id)
+        if writer is not None:
+            return self._loaded[(writer.kind, stream_id)]
+        for (_, loaded_id), loaded in self._loaded.items():
+            if loaded_id == stream_id and loaded.state is not None:
+                return loaded
+        return None
+
+    def version_of(self, stream_id: UUID) -> int:
+        current = self._current(stream_id)
+        return current.version if current else 0
+
+    def position_of(self, stream_id: UUID) -> int:
+        current = self._current(stream_id)
+        return current.position if current else 0
+
+    def _metadata(self) -> EventMetadata:
+        return EventMetadata(
+            event_id=uuid4(),
+            actor=self.context.actor,
+            occurred_at=self.context.now,
+            correlation_id=self.context.correlation_id,
+            causation_id=self.context.causation_id,
+        )
+
+    def pending(self) -> PendingCommit:
+        appends = [
+            StreamAppend(stream_id, self._read_versions[stream_id], tuple(events))
+            for stream_id, events in self._new.items()
+        ]
+        observed = {
+            stream_id: version
+            for stream_id, version in self._read_versions.items()
+            if stream_id not in self._new
+        }
+        return PendingCommit(appends=appends, observed=observed, claims=list(self._claims))
+
+    def remember_committed(self, positions: Sequence[int]) -> None:
+        """After a commit, the written streams' new states go to the cache."""
+        cursor = 0
+        for stream_id, events in self._new.items():
+            aggregate = self._writers[stream_id]
+            loaded = self._loaded[(aggregate.kind, stream_id)]
+            cursor += len(events)
+            loaded.position = positions[cursor - 1]
+            self._cache.put(
+                aggregate.kind, stream_id, Loaded(loaded.state, loaded.version, loaded.position)
+            )
+
+
+Action = Callable[[Session], Reply]
+
+
+class CommandHandler:
+    """Runs actions with retries, conflict detection and idempotency."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        committer: GroupCommitter,
+        *,
+        retries: int = 5,
+        cache: StreamCache | None = None,
+    ) -> None:
+        self.store = store
+        self._committer = committer
+        self._retries = retries
+        self._cache = cache or StreamCache()
+
+    def execute(
+        self,
+        context: CommandContext,
+        action: Action,
+        *,
+        target: tuple[Aggregate[Any, Any, Any], UUID] | None = None,
+        if_match: int | None = None,
+        idempotency_key: str | None = None,
+        fingerprint: str = "",
+    ) -> Accepted:
+        """Runs ``action`` until it commits, and answers ``{id, version, position}``."""
+        key = (
+            IdempotencyKey(context.principal, idempotency_key, fingerprint)
+            if idempotency_key
+            else None
+        )
+        if key is not None:
+            stored = self.store.stored_response(key.principal, key.key)
+            if stored is not None:
+                return self._replay(key, stored)
+        for _attempt in range(self._retries):
+            session = Session(self.store, self._cache, context)
+            if target is not None and if_match is not None:
+                aggregate, stream_id = target
+                current = session.load(aggregate, stream_id)
+                if current.state is None:
+                    raise NotFound(f"no {aggregate.kind} with id {stream_id}")
+                if current.version != if_match:
+                    raise PreconditionFailed(if_match, current.version)
+            reply = action(session)
+            pending = session.pending()
+            pending.idempotency = key
+            pending.render = _renderer(session, reply, fingerprint)
+            outcome = self._committer.submit(pending)
+            match outcome:
+                case Committed(positions=positions, response=response):
+                    session.remember_committed(positions)
+                    assert response is not None
+                    return Accepted(response.status, response.body)
+                case Replayed(response=stored):
+                    assert key is not None
+                    return self._replay(key, stored)
+                case ClaimTaken(claim=claim):
+                    raise ClaimConflict(claim)
+                case VersionConflict(stream_id=stream_id, actual=actual):
+                    if if_match is not None and target is not None and stream_id == target[1]:
+                        raise PreconditionFailed(if_match, actual)
+                    continue
+        raise ConcurrencyConflict("the objects kept changing under this command; try again")
+
+    @staticmethod
+    def _replay(key: IdempotencyKey, stored: StoredResponse) -> Accepted:
+        if stored.fingerprint != key.fingerprint:
+            raise IdempotencyKeyReused(key.key)
+        return Accepted(stored.status, stored.body, replayed=True)
+
+
+def _renderer(
+    session: Session, reply: Reply, fingerprint: str
+) -> Callable[[Sequence[int]], StoredResponse]:
+    def render(positions: Sequence[int]) -> StoredResponse:
+        position = positions[-1] if positions else session.position_of(reply.id)
+        body: dict[str, Any] = {
+            "id": str(reply.id),
+            "version": session.version_of(reply.id),
+            "position": position,
+            **reply.extra,
+        }
+        return StoredResponse(201 if reply.created else 200, body, fingerprint)
+
+    return render

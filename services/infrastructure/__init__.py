@@ -1,0 +1,1 @@
+"""What the command side and the read side share: settings, the event store, tokens, HTTP edges."""

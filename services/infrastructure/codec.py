@@ -1,0 +1,166 @@
+"""How domain events become stored bytes and back.
+
+A stored event is an orjson envelope: the event's id, type name and schema version, who caused it
+and when, the correlation and causation ids, and the event's own fields under ``data``. Type names
+are stable strings (``IssueAssigned``), never Python module paths, so code can move freely; an
+event whose shape changes gets a new schema version and an upcaster that lifts stored older
+versions on read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from pydantic import TypeAdapter
+
+JsonObject = dict[str, Any]
+Upcaster = Callable[[JsonObject], JsonObject]
+
+
+@dataclass(frozen=True)
+class EventMetadata:
+    """Facts about a fact: who caused it, when it occurred, and what it answered."""
+
+    event_id: UUID
+    actor: str
+    occurred_at: datetime
+    correlation_id: UUID
+    causation_id: UUID
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as the log holds it, decoded to its current schema version."""
+
+    position: int
+    stream_id: UUID
+    version: int
+    type: str
+    schema_version: int
+    data: Any
+    metadata: EventMetadata
+    recorded_at: datetime
+
+    @property
+    def event_id(self) -> UUID:
+        return self.metadata.event_id
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    cls: type[Any]
+    schema_version: int
+    adapter: TypeAdapter[Any]
+
+
+class UnknownEventType(LookupError):
+    """The log holds an event type this code does not know: never guessed at, always loud."""
+
+
+class EventCodec:
+    """Maps event classes to stable names and encodes or decodes stored envelopes."""
+
+    def __init__(
+        self,
+        event_classes: Iterable[type[Any]],
+        *,
+        schema_versions: Mapping[str, int] | None = None,
+        upcasters: Mapping[tuple[str, int], Upcaster] | None = None,
+    ) -> None:
+        self._by_name: dict[str, EventType] = {}
+        self._by_class: dict[type[Any], EventType] = {}
+        versions = dict(schema_versions or {})
+        for cls in event_classes:
+            if not is_dataclass(cls):
+                raise TypeError(f"{cls!r} is not a dataclass")
+            name = cls.__name__
+            if name in self._by_name:
+                raise ValueError(f"two event classes are named {name}")
+            event_type = EventType(name, cls, versions.get(name, 1), TypeAdapter(cls))
+            self._by_name[name] = event_type
+            self._by_class[cls] = event_type
+        self._upcasters = dict(upcasters or {})
+
+    @property
+    def event_types(self) -> list[EventType]:
+        return list(self._by_name.values())
+
+    def type_of(self, event: Any) -> EventType:
+        try:
+            return self._by_class[type(event)]
+        except KeyError:
+            raise UnknownEventType(f"{type(event).__name__} is not a registered event") from None
+
+    def encode(self, event: Any, metadata: EventMetadata, recorded_at: datetime) -> bytes:
+        event_type = self.type_of(event)
+        return orjson.dumps(
+            {
+                "id": metadata.event_id,
+                "type": event_type.name,
+                "schema_version": event_type.schema_version,
+                "actor": metadata.actor,
+                "occurred_at": metadata.occurred_at,
+                "recorded_at": recorded_at,
+                "correlation_id": metadata.correlation_id,
+                "causation_id": metadata.causation_id,
+                "data": event,
+            },
+            default=_encode_extra,
+        )
+
+    def decode(self, position: int, stream_id: UUID, version: int, state: bytes) -> RecordedEvent:
+        envelope = orjson.loads(state)
+        name = envelope["type"]
+        try:
+            event_type = self._by_name[name]
+        except KeyError:
+            raise UnknownEventType(f"the log holds an unknown event type {name!r}") from None
+        data = envelope["data"]
+        schema_version = int(envelope.get("schema_version", 1))
+        while schema_version < event_type.schema_version:
+            data = self._upcasters[(name, schema_version)](data)
+            schema_version += 1
+        return RecordedEvent(
+            position=position,
+            stream_id=stream_id,
+            version=version,
+            type=name,
+            schema_version=schema_version,
+            data=event_type.adapter.validate_python(data),
+            metadata=EventMetadata(
+                event_id=UUID(envelope["id"]),
+                actor=envelope["actor"],
+                occurred_at=datetime.fromisoformat(envelope["occurred_at"]),
+                correlation_id=UUID(envelope["correlation_id"]),
+                causation_id=UUID(envelope["causation_id"]),
+            ),
+            recorded_at=datetime.fromisoformat(envelope["recorded_at"]),
+        )
+
+
+def _encode_extra(value: Any) -> Any:
+    """orjson knows dataclasses, UUIDs, dates and tuples; frozensets are stored sorted."""
+    if isinstance(value, frozenset):
+        return sorted(value, key=str)
+    raise TypeError(f"{type(value).__name__} can't be stored in an event")
+
+
+def event_data(event: Any) -> JsonObject:
+    """The event's fields as JSON-ready values (tuples and frozensets become lists)."""
+    return {f.name: _plain(getattr(event, f.name)) for f in fields(event)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, frozenset):
+        return sorted((_plain(item) for item in value), key=str)
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return event_data(value)
+    return value

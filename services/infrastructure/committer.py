@@ -1,0 +1,94 @@
+"""Group commit: commands that arrive together are written in one transaction.
+
+A single committer thread takes every command waiting in its queue and commits them as one batch.
+While one batch is being made durable the next one gathers, so under load each fsync carries many
+commands, and with no load a lone command is committed at once, with no added wait.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from services.infrastructure.store import CommitOutcome, EventStore, PendingCommit
+
+
+@dataclass(frozen=True)
+class _Job:
+    pending: PendingCommit
+    future: Future[CommitOutcome]
+
+
+class CommitterStopped(RuntimeError):
+    """The committer is not running, so nothing can be written."""
+
+
+class GroupCommitter:
+    """Feeds the event store batches of whatever commands are waiting, one batch at a time."""
+
+    def __init__(self, store: EventStore, *, max_batch: int = 512) -> None:
+        self._store = store
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.batches = 0
+        self.commands = 0
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="workledger-committer", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def submit(self, pending: PendingCommit) -> CommitOutcome:
+        """Commits ``pending`` with whatever else is waiting, and returns its own outcome."""
+        if self._thread is None:
+            raise CommitterStopped("the committer is not running")
+        future: Future[CommitOutcome] = Future()
+        self._queue.put(_Job(pending, future))
+        return future.result()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            stopping = False
+            while len(jobs) < self._max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stopping = True
+                    break
+                jobs.append(job)
+            self._commit(jobs)
+            if stopping:
+                return
+
+    def _commit(self, jobs: Sequence[_Job]) -> None:
+        try:
+            outcomes = self._store.commit([job.pending for job in jobs])
+        except BaseException as error:  # every waiting command must hear of the failure
+            for job in jobs:
+                job.future.set_exception(error)
+            return
+        self.batches += 1
+        self.commands += len(jobs)
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            job.future.set_result(outcome)

@@ -1,0 +1,216 @@
+"""The HTTP edge both APIs share: problem details, bearer authentication, bounded bodies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
+
+import orjson
+from eventsourcing.persistence import PersistenceError
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from psycopg import Error as PsycopgError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.infrastructure.tokens import Principal, TokenStore
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("workledger.http")
+
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class ProblemError(Exception):
+    """An error that is answered as a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        errors: Sequence[Mapping[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: Sequence[Mapping[str, str]] = (),
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"https://workledger.dev/problems/{code.replace('_', '-')}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = list(errors)
+    body.update(extra or {})
+    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _field_name(location: Sequence[Any]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _on_problem(_: Request, error: Exception) -> Response:
+    assert isinstance(error, ProblemError)
+    return problem_response(
+        error.status,
+        error.code,
+        error.detail,
+        errors=error.errors,
+        headers=error.headers,
+        extra=error.extra,
+    )
+
+
+async def _on_validation(_: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    details = error.errors()
+    if any(d.get("type") == "json_invalid" for d in details):
+        return problem_response(400, "malformed_json", "the request body is not valid JSON")
+    errors = [
+        {"field": _field_name(d.get("loc", ())), "message": str(d.get("msg"))} for d in details
+    ]
+    return problem_response(422, "validation_error", "the request is not valid", errors=errors)
+
+
+async def _on_http(_: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+    return problem_response(
+        error.status_code,
+        codes.get(error.status_code, "http_error"),
+        str(error.detail),
+        headers=dict(error.headers or {}),
+    )
+
+
+async def _on_unavailable(_: Request, error: Exception) -> Response:
+    log.warning("storage unavailable: %s", error)
+    return problem_response(
+        503,
+        "unavailable",
+        "the store can't be reached right now; try again",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _on_unexpected(_: Request, error: Exception) -> Response:
+    log.exception("unexpected error", exc_info=error)
+    return problem_response(500, "internal_error", "an unexpected error occurred")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error the app can raise becomes an ``application/problem+json`` answer."""
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(HTTPException, _on_http)
+    app.add_exception_handler(PersistenceError, _on_unavailable)
+    app.add_exception_handler(PsycopgError, _on_unavailable)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes, declared or streamed, with a ``413``."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413, "payload_too_large", f"the request body is larger than {self.limit} bytes"
+        )
+        await response(scope, receive, send)
+
+
+def get_tokens(request: Request) -> TokenStore:
+    tokens: TokenStore = request.app.state.tokens
+    return tokens
+
+
+def authenticate(request: Request, tokens: Annotated[TokenStore, Depends(get_tokens)]) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``; a ``401`` without a valid one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="workledger"'}
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ProblemError(401, "unauthorized", "a bearer token is required", headers=challenge)
+    principal = tokens.authenticate(token.strip())
+    if principal is None:
+        raise ProblemError(401, "unauthorized", "the token is not valid", headers=challenge)
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

@@ -1,0 +1,207 @@
+"""The PostgreSQL backend, on the eventsourcing library's PostgreSQL recorder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from services.infrastructure.store import (
+    Claim,
+    EventRow,
+    IdempotencyKey,
+    StoredResponse,
+    StoredRow,
+    dump_response,
+    load_response,
+)
+
+EVENTS_TABLE = "workledger_events"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS workledger_idempotency (
+    principal text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    response bytea NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (principal, key));
+CREATE TABLE IF NOT EXISTS workledger_claims (
+    scope text NOT NULL,
+    value text NOT NULL,
+    owner_id uuid NOT NULL,
+    PRIMARY KEY (scope, value));
+CREATE INDEX IF NOT EXISTS workledger_events_created_idx
+    ON workledger_events (topic) WHERE originator_version = 1;
+"""
+
+
+def datastore_from_url(url: str, *, pool_size: int = 8, max_overflow: int = 8) -> PostgresDatastore:
+    """A library datastore for a ``postgresql://`` URL."""
+    parts = conninfo_to_dict(url)
+    return PostgresDatastore(
+        dbname=str(parts.get("dbname") or "postgres"),
+        host=str(parts.get("host") or "127.0.0.1"),
+        port=str(parts.get("port") or 5432),
+        user=str(parts.get("user") or "postgres"),
+        password=str(parts.get("password") or ""),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        idle_in_transaction_session_timeout=30,
+    )
+
+
+class _Tx:
+    def __init__(self, recorder: PostgresApplicationRecorder, cursor: Cursor[DictRow]) -> None:
+        self._recorder = recorder
+        self._cursor = cursor
+
+    def stream_versions(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]:
+        self._cursor.execute(
+            "SELECT originator_id, max(originator_version) AS version FROM workledger_events "
+            "WHERE originator_id = ANY(%s) GROUP BY originator_id",
+            (list(stream_ids),),
+        )
+        return {row["originator_id"]: row["version"] for row in self._cursor.fetchall()}
+
+    def idempotency_records(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredResponse]:
+        self._cursor.execute(
+            "SELECT i.principal, i.key, i.fingerprint, i.response FROM workledger_idempotency i "
+            "JOIN unnest(%s::text[], %s::text[]) AS k(principal, key) "
+            "ON i.principal = k.principal AND i.key = k.key",
+            ([p for p, _ in keys], [k for _, k in keys]),
+        )
+        return {
+            (row["principal"], row["key"]): load_response(row["fingerprint"], row["response"])
+            for row in self._cursor.fetchall()
+        }
+
+    def claim_owners(self, claims: Sequence[tuple[str, str]]) -> dict[tuple[str, str], UUID]:
+        self._cursor.execute(
+            "SELECT c.scope, c.value, c.owner_id FROM workledger_claims c "
+            "JOIN unnest(%s::text[], %s::text[]) AS w(scope, value) "
+            "ON c.scope = w.scope AND c.value = w.value",
+            ([s for s, _ in claims], [v for _, v in claims]),
+        )
+        return {(row["scope"], row["value"]): row["owner_id"] for row in self._cursor.fetchall()}
+
+    def insert_events(self, rows: Sequence[EventRow]) -> list[int]:
+        self._cursor.execute(
+            "INSERT INTO workledger_events (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "RETURNING notification_id",
+            (
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+                [r[2] for r in rows],
+                [r[3] for r in rows],
+            ),
+        )
+        return [row["notification_id"] for row in self._cursor.fetchall()]
+
+    def insert_idempotency(
+        self, records: Sequence[tuple[IdempotencyKey, StoredResponse, datetime]]
+    ) -> None:
+        self._cursor.executemany(
+            "INSERT INTO workledger_idempotency (principal, key, fingerprint, response, created_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            [(k.principal, k.key, k.fingerprint, dump_response(r), at) for k, r, at in records],
+        )
+
+    def insert_claims(self, claims: Sequence[Claim]) -> None:
+        self._cursor.executemany(
+            "INSERT INTO workledger_claims (scope, value, owner_id) VALUES (%s, %s, %s)",
+            [(c.scope, c.value, c.owner_id) for c in claims],
+        )
+
+
+class PostgresBackend:
+    """The log in PostgreSQL: the library's table, lock and notification channel."""
+
+    name = "postgresql"
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        self.datastore = datastore
+        self.recorder = PostgresApplicationRecorder(datastore, events_table_name=EVENTS_TABLE)
+        self.recorder.create_table()
+        with datastore.transaction(commit=True) as cursor:
+            cursor.execute(SCHEMA)
+        self.channel = self.recorder.channel_name
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[_Tx]:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            # The library's EXCLUSIVE table lock: commits, and so positions, come one at a time.
+            for statement in self.recorder.lock_table_statements:
+                cursor.execute(statement, prepare=True)
+            cursor.execute(SQL("NOTIFY {0}").format(Identifier(self.channel)))
+            yield _Tx(self.recorder, cursor)
+
+    def select_stream(self, stream_id: UUID, after_version: int) -> list[StoredRow]:
+        rows = self.fetchall(
+            "SELECT notification_id, originator_id, originator_version, state "
+            "FROM workledger_events WHERE originator_id = %s AND originator_version > %s "
+            "ORDER BY originator_version",
+            (stream_id, after_version),
+        )
+        return [StoredRow(r[0], r[1], r[2], bytes(r[3])) for r in rows]
+
+    def select_log(
+        self, after: int, limit: int, types: Sequence[str] = (), until: int | None = None
+    ) -> list[StoredRow]:
+        sql = (
+            "SELECT notification_id, originator_id, originator_version, state "
+            "FROM workledger_events WHERE notification_id > %s"
+        )
+        params: list[Any] = [after]
+        if until is not None:
+            sql += " AND notification_id <= %s"
+            params.append(until)
+        if types:
+            sql += " AND topic = ANY(%s)"
+            params.append(list(types))
+        sql += " ORDER BY notification_id LIMIT %s"
+        params.append(limit)
+        return [StoredRow(r[0], r[1], r[2], bytes(r[3])) for r in self.fetchall(sql, params)]
+
+    def max_position(self) -> int:
+        rows = self.fetchall("SELECT coalesce(max(notification_id), 0) FROM workledger_events")
+        return int(rows[0][0])
+
+    def streams_created_by(self, type_name: str) -> list[UUID]:
+        rows = self.fetchall(
+            "SELECT originator_id FROM workledger_events "
+            "WHERE topic = %s AND originator_version = 1 ORDER BY notification_id",
+            (type_name,),
+        )
+        return [row[0] for row in rows]
+
+    def stored_response(self, principal: str, key: str) -> StoredResponse | None:
+        rows = self.fetchall(
+            "SELECT fingerprint, response FROM workledger_idempotency "
+            "WHERE principal = %s AND key = %s",
+            (principal, key),
+        )
+        return load_response(rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(sql.encode(), params, prepare=True)
+            return [tuple(row.values()) for row in cursor.fetchall()]
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(sql.encode(), params)
+
+    def close(self) -> None:
+        self.datastore.close()

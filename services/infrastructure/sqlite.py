@@ -1,0 +1,190 @@
+"""The SQLite backend, on the eventsourcing library's SQLite recorder: zero setup, one process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+
+from services.infrastructure.store import (
+    Claim,
+    EventRow,
+    IdempotencyKey,
+    StoredResponse,
+    StoredRow,
+    dump_response,
+    load_response,
+)
+
+EVENTS_TABLE = "workledger_events"
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS workledger_idempotency ("
+    " principal TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+    " response BLOB NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (principal, key))",
+    "CREATE TABLE IF NOT EXISTS workledger_claims ("
+    " scope TEXT NOT NULL, value TEXT NOT NULL, owner_id TEXT NOT NULL,"
+    " PRIMARY KEY (scope, value))",
+    "CREATE INDEX IF NOT EXISTS workledger_events_created_idx"
+    " ON workledger_events (topic) WHERE originator_version = 1",
+)
+
+
+def _placeholders(count: int) -> str:
+    return ",".join("?" * count)
+
+
+class _Tx:
+    def __init__(self, cursor: SQLiteCursor) -> None:
+        self._cursor = cursor
+
+    def stream_versions(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]:
+        self._cursor.execute(
+            "SELECT originator_id, max(originator_version) FROM workledger_events "
+            f"WHERE originator_id IN ({_placeholders(len(stream_ids))}) GROUP BY originator_id",
+            [s.hex for s in stream_ids],
+        )
+        return {UUID(row[0]): row[1] for row in self._cursor.fetchall()}
+
+    def idempotency_records(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredResponse]:
+        found: dict[tuple[str, str], StoredResponse] = {}
+        for principal, key in keys:
+            self._cursor.execute(
+                "SELECT fingerprint, response FROM workledger_idempotency "
+                "WHERE principal = ? AND key = ?",
+                (principal, key),
+            )
+            row = self._cursor.fetchone()
+            if row is not None:
+                found[(principal, key)] = load_response(row[0], row[1])
+        return found
+
+    def claim_owners(self, claims: Sequence[tuple[str, str]]) -> dict[tuple[str, str], UUID]:
+        found: dict[tuple[str, str], UUID] = {}
+        for scope, value in claims:
+            self._cursor.execute(
+                "SELECT owner_id FROM workledger_claims WHERE scope = ? AND value = ?",
+                (scope, value),
+            )
+            row = self._cursor.fetchone()
+            if row is not None:
+                found[(scope, value)] = UUID(row[0])
+        return found
+
+    def insert_events(self, rows: Sequence[EventRow]) -> list[int]:
+        positions: list[int] = []
+        for stream_id, version, topic, state in rows:
+            self._cursor.execute(
+                "INSERT INTO workledger_events (originator_id, originator_version, topic, state) "
+                "VALUES (?, ?, ?, ?)",
+                (stream_id.hex, version, topic, state),
+            )
+            positions.append(int(self._cursor.lastrowid))
+        return positions
+
+    def insert_idempotency(
+        self, records: Sequence[tuple[IdempotencyKey, StoredResponse, datetime]]
+    ) -> None:
+        self._cursor.executemany(
+            "INSERT INTO workledger_idempotency (principal, key, fingerprint, response, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (k.principal, k.key, k.fingerprint, dump_response(r), at.isoformat())
+                for k, r, at in records
+            ],
+        )
+
+    def insert_claims(self, claims: Sequence[Claim]) -> None:
+        self._cursor.executemany(
+            "INSERT INTO workledger_claims (scope, value, owner_id) VALUES (?, ?, ?)",
+            [(c.scope, c.value, str(c.owner_id)) for c in claims],
+        )
+
+
+class SQLiteBackend:
+    """The log in one SQLite file (WAL mode), positions being the table's rowids."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.datastore = SQLiteDatastore(path, lock_timeout=10, pool_size=8, max_overflow=8)
+        self.recorder = SQLiteApplicationRecorder(self.datastore, events_table_name=EVENTS_TABLE)
+        self.recorder.create_table()
+        # SQLite has one writer at a time; taking turns here avoids busy-waiting on its lock.
+        self._write_lock = threading.Lock()
+        with self.datastore.transaction(commit=True) as cursor:
+            for statement in SCHEMA:
+                cursor.execute(statement)
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[_Tx]:
+        with (
+            self._write_lock,
+            self.datastore.get_connection(commit=True) as conn,
+            conn.transaction(commit=True) as cursor,
+        ):
+            yield _Tx(cursor)
+
+    def select_stream(self, stream_id: UUID, after_version: int) -> list[StoredRow]:
+        rows = self.fetchall(
+            "SELECT rowid, originator_id, originator_version, state FROM workledger_events "
+            "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version",
+            (stream_id.hex, after_version),
+        )
+        return [StoredRow(r[0], UUID(r[1]), r[2], r[3]) for r in rows]
+
+    def select_log(
+        self, after: int, limit: int, types: Sequence[str] = (), until: int | None = None
+    ) -> list[StoredRow]:
+        sql = (
+            "SELECT rowid, originator_id, originator_version, state FROM workledger_events "
+            "WHERE rowid > ?"
+        )
+        params: list[Any] = [after]
+        if until is not None:
+            sql += " AND rowid <= ?"
+            params.append(until)
+        if types:
+            sql += f" AND topic IN ({_placeholders(len(types))})"
+            params.extend(types)
+        sql += " ORDER BY rowid LIMIT ?"
+        params.append(limit)
+        return [StoredRow(r[0], UUID(r[1]), r[2], r[3]) for r in self.fetchall(sql, params)]
+
+    def max_position(self) -> int:
+        return int(self.fetchall("SELECT coalesce(max(rowid), 0) FROM workledger_events")[0][0])
+
+    def streams_created_by(self, type_name: str) -> list[UUID]:
+        rows = self.fetchall(
+            "SELECT originator_id FROM workledger_events "
+            "WHERE topic = ? AND originator_version = 1 ORDER BY rowid",
+            (type_name,),
+        )
+        return [UUID(row[0]) for row in rows]
+
+    def stored_response(self, principal: str, key: str) -> StoredResponse | None:
+        rows = self.fetchall(
+            "SELECT fingerprint, response FROM workledger_idempotency "
+            "WHERE principal = ? AND key = ?",
+            (principal, key),
+        )
+        return load_response(rows[0][0], rows[0][1]) if rows else None
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql.replace("%s", "?"), tuple(params))
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self._write_lock, self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(sql.replace("%s", "?"), tuple(params))
+
+    def close(self) -> None:
+        self.datastore.close()

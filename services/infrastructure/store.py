@@ -1,0 +1,312 @@
+"""The event store: the library's recorders, plus atomic batches of independent commands.
+
+One ``commit`` call writes a batch of pending commands in a single transaction (group commit).
+Each command in the batch still gets its own answer: its expected stream versions, the versions of
+the streams it only read, its unique claims and its idempotency key are all checked under the
+store's write lock, and only the commands that pass are written. The write lock is the one the
+library's PostgreSQL recorder takes (``LOCK TABLE ... IN EXCLUSIVE MODE``), so positions follow
+commit order and a reader tailing the log never passes a gap that fills in later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import orjson
+
+from services.infrastructure.codec import EventCodec, EventMetadata, JsonObject, RecordedEvent
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    event: Any
+    metadata: EventMetadata
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    stream_id: UUID
+    expected_version: int
+    events: tuple[NewEvent, ...]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A value that only one object may hold, such as a member's email or a project's key."""
+
+    scope: str
+    value: str
+    owner_id: UUID
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    principal: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: JsonObject
+    fingerprint: str = ""
+
+
+@dataclass
+class PendingCommit:
+    """Everything one command writes, and every condition under which it may be written."""
+
+    appends: list[StreamAppend]
+    observed: dict[UUID, int] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+    idempotency: IdempotencyKey | None = None
+    render: Callable[[Sequence[int]], StoredResponse] | None = None
+
+
+@dataclass(frozen=True)
+class Committed:
+    positions: tuple[int, ...]
+    response: StoredResponse | None
+
+
+@dataclass(frozen=True)
+class VersionConflict:
+    stream_id: UUID
+    expected: int
+    actual: int
+
+
+@dataclass(frozen=True)
+class ClaimTaken:
+    claim: Claim
+    owner_id: UUID
+
+
+@dataclass(frozen=True)
+class Replayed:
+    response: StoredResponse
+
+
+CommitOutcome = Committed | VersionConflict | ClaimTaken | Replayed
+
+EventRow = tuple[UUID, int, str, bytes]
+
+
+class WriteTransaction(Protocol):
+    """What a backend offers inside its write-locked transaction."""
+
+    def stream_versions(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]: ...
+
+    def idempotency_records(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredResponse]: ...
+
+    def claim_owners(self, claims: Sequence[tuple[str, str]]) -> dict[tuple[str, str], UUID]: ...
+
+    def insert_events(self, rows: Sequence[EventRow]) -> list[int]: ...
+
+    def insert_idempotency(
+        self, records: Sequence[tuple[IdempotencyKey, StoredResponse, datetime]]
+    ) -> None: ...
+
+    def insert_claims(self, claims: Sequence[Claim]) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    position: int
+    stream_id: UUID
+    version: int
+    state: bytes
+
+
+class Backend(Protocol):
+    """A database that holds the log: SQLite or PostgreSQL."""
+
+    name: str
+
+    def write_transaction(self) -> AbstractContextManager[WriteTransaction]: ...
+
+    def select_stream(self, stream_id: UUID, after_version: int) -> list[StoredRow]: ...
+
+    def select_log(
+        self, after: int, limit: int, types: Sequence[str] = (), until: int | None = None
+    ) -> list[StoredRow]: ...
+
+    def max_position(self) -> int: ...
+
+    def streams_created_by(self, type_name: str) -> list[UUID]: ...
+
+    def stored_response(self, principal: str, key: str) -> StoredResponse | None: ...
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def dump_response(response: StoredResponse) -> bytes:
+    return orjson.dumps({"status": response.status, "body": response.body})
+
+
+def load_response(fingerprint: str, data: bytes) -> StoredResponse:
+    parsed = orjson.loads(data)
+    return StoredResponse(int(parsed["status"]), parsed["body"], fingerprint)
+
+
+class EventStore:
+    """Reads streams and the log, and commits batches of commands atomically."""
+
+    def __init__(
+        self, backend: Backend, codec: EventCodec, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.backend = backend
+        self.codec = codec
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def load(self, stream_id: UUID, after_version: int = 0) -> list[RecordedEvent]:
+        """The events of one stream, oldest first."""
+        return [self._decode(row) for row in self.backend.select_stream(stream_id, after_version)]
+
+    def read(
+        self, after: int, limit: int, types: Sequence[str] = (), until: int | None = None
+    ) -> list[RecordedEvent]:
+        """A page of the log after ``after``, in position order."""
+        return [self._decode(row) for row in self.backend.select_log(after, limit, types, until)]
+
+    def last_position(self) -> int:
+        return self.backend.max_position()
+
+    def streams_created_by(self, type_name: str) -> list[UUID]:
+        """The ids of the streams whose first event has this type (e.g. every operation)."""
+        return self.backend.streams_created_by(type_name)
+
+    def stored_response(self, principal: str, key: str) -> StoredResponse | None:
+        return self.backend.stored_response(principal, key)
+
+    def _decode(self, row: StoredRow) -> RecordedEvent:
+        return self.codec.decode(row.position, row.stream_id, row.version, row.state)
+
+    def commit(self, batch: Sequence[PendingCommit]) -> list[CommitOutcome]:
+        """Writes every command of ``batch`` whose conditions hold, all in one transaction."""
+        recorded_at = self._clock()
+        with self.backend.write_transaction() as tx:
+            stream_ids = sorted(
+                {a.stream_id for p in batch for a in p.appends}
+                | {s for p in batch for s in p.observed}
+            )
+            versions = tx.stream_versions(stream_ids) if stream_ids else {}
+            keys = [(p.idempotency.principal, p.idempotency.key) for p in batch if p.idempotency]
+            known_keys = tx.idempotency_records(keys) if keys else {}
+            wanted_claims = [(c.scope, c.value) for p in batch for c in p.claims]
+            owners = tx.claim_owners(wanted_claims) if wanted_claims else {}
+
+            outcomes: list[CommitOutcome | None] = []
+            accepted: list[tuple[int, PendingCommit]] = []
+            rows: list[EventRow] = []
+            for index, pending in enumerate(batch):
+                refusal = self._refusal(pending, versions, known_keys, owners)
+                outcomes.append(refusal)
+                if refusal is not None:
+                    continue
+                accepted.append((index, pending))
+                for append in pending.appends:
+                    version = append.expected_version
+                    for new in append.events:
+                        version += 1
+                        state = self.codec.encode(new.event, new.metadata, recorded_at)
+                        rows.append((append.stream_id, version, type(new.event).__name__, state))
+                    versions[append.stream_id] = version
+                for claim in pending.claims:
+                    owners[(claim.scope, claim.value)] = claim.owner_id
+                if pending.idempotency is not None:
+                    # A later command in this batch with the same key is answered by this one.
+                    key = (pending.idempotency.principal, pending.idempotency.key)
+                    known_keys[key] = StoredResponse(0, {}, pending.idempotency.fingerprint)
+
+            positions = tx.insert_events(rows) if rows else []
+            records: list[tuple[IdempotencyKey, StoredResponse, datetime]] = []
+            claims: list[Claim] = []
+            cursor = 0
+            for index, pending in accepted:
+                count = sum(len(a.events) for a in pending.appends)
+                own = tuple(positions[cursor : cursor + count])
+                cursor += count
+                response = pending.render(own) if pending.render else None
+                outcomes[index] = Committed(own, response)
+                claims.extend(pending.claims)
+                if pending.idempotency is not None and response is not None:
+                    records.append((pending.idempotency, response, recorded_at))
+            if records:
+                tx.insert_idempotency(records)
+            if claims:
+                tx.insert_claims(claims)
+        self._answer_in_batch_replays(batch, outcomes)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    @staticmethod
+    def _refusal(
+        pending: PendingCommit,
+        versions: dict[UUID, int],
+        known_keys: dict[tuple[str, str], StoredResponse],
+        owners: dict[tuple[str, str], UUID],
+    ) -> CommitOutcome | None:
+        if pending.idempotency is not None:
+            known = known_keys.get((pending.idempotency.principal, pending.idempotency.key))
+            if known is not None:
+                return Replayed(known)
+        for append in pending.appends:
+            actual = versions.get(append.stream_id, 0)
+            if actual != append.expected_version:
+                return VersionConflict(append.stream_id, append.expected_version, actual)
+        for stream_id, expected in pending.observed.items():
+            actual = versions.get(stream_id, 0)
+            if actual != expected:
+                return VersionConflict(stream_id, expected, actual)
+        for claim in pending.claims:
+            owner = owners.get((claim.scope, claim.value))
+            if owner is not None and owner != claim.owner_id:
+                return ClaimTaken(claim, owner)
+        return None
+
+    @staticmethod
+    def _answer_in_batch_replays(
+        batch: Sequence[PendingCommit], outcomes: list[CommitOutcome | None]
+    ) -> None:
+        """A retry that arrived in the same batch as its original gets the original's answer."""
+        first: dict[tuple[str, str], StoredResponse] = {}
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if pending.idempotency is None:
+                continue
+            key = (pending.idempotency.principal, pending.idempotency.key)
+            if isinstance(outcome, Committed) and outcome.response is not None:
+                first[key] = StoredResponse(
+                    outcome.response.status,
+                    outcome.response.body,
+                    pending.idempotency.fingerprint,
+                )
+        for index, (pending, outcome) in enumerate(zip(batch, outcomes, strict=True)):
+            if pending.idempotency is None or not isinstance(outcome, Replayed):
+                continue
+            if outcome.response.status == 0:
+                key = (pending.idempotency.principal, pending.idempotency.key)
+                outcomes[index] = Replayed(first[key])
+
+
+def iter_pages(
+    store: EventStore, after: int, page_size: int, until: int | None = None
+) -> Iterator[list[RecordedEvent]]:
+    """Pages of the log after ``after`` (up to ``until``), until a page comes back empty."""
+    while True:
+        page = store.read(after, page_size, until=until)
+        if not page:
+            return
+        yield page
+        after = page[-1].position

@@ -585,4 +585,9 @@ def skip_occurrence(operation_id: UUID, due_date: date, data: body.OccurrenceNot
 
 
 def schedule_occurrences(operation_id: UUID, until: date) -> Action:
-    return on_operation(operation_id, operation.ScheduleOccurrences(until))
+    def action(s: Session) -> Reply:
+        s.require(OPERATION, operation_id, "operation_id")
+        events = s.decide(OPERATION, operation_id, operation.ScheduleOccurrences(until))
+        return Reply(operation_id, extra={"scheduled": len(events)})
+
+    return action

@@ -150,7 +150,8 @@ class _TooLarge(Exception):
 
 
 class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes, declared or streamed, with a ``413``."""
+    """Refuses bodies over ``limit`` bytes (declared or streamed) with a ``413``, and bodies
+    that are not JSON with a ``415``."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -160,10 +161,26 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared = 0
+        content_type = b""
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._refuse(scope, receive, send)
-                return
+            if name == b"content-length" and value.isdigit():
+                declared = int(value)
+            elif name == b"content-type":
+                content_type = value.split(b";")[0].strip().lower()
+        if declared > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        if declared and not (
+            content_type == b"application/json" or content_type.endswith(b"+json")
+        ):
+            response = problem_response(
+                415,
+                "unsupported_media_type",
+                "send the request body as JSON, with Content-Type: application/json",
+            )
+            await response(scope, receive, send)
+            return
         received = 0
         started = False
 

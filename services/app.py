@@ -1,0 +1,156 @@
+"""The composition root: builds every part from its settings and puts them together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from domain.catalog import EVENT_CLASSES
+from services.command.errors import install_command_error_handlers
+from services.command.handler import CommandHandler
+from services.command.routes import command_router
+from services.command.scheduler import Scheduler
+from services.infrastructure.codec import EventCodec
+from services.infrastructure.committer import GroupCommitter
+from services.infrastructure.http import BodyLimit, install_problem_handlers
+from services.infrastructure.settings import Settings
+from services.infrastructure.store import Backend, EventStore
+from services.infrastructure.tokens import TokenStore
+
+log = logging.getLogger("workledger")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_backend(settings: Settings) -> Backend:
+    """PostgreSQL when a URL is configured, else the SQLite file in the data directory."""
+    if settings.database_url:
+        from services.infrastructure.postgres import PostgresBackend, datastore_from_url
+
+        pool = settings.db_pool_size
+        return PostgresBackend(
+            datastore_from_url(settings.database_url, pool_size=pool, max_overflow=pool)
+        )
+    from services.infrastructure.sqlite import SQLiteBackend
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SQLiteBackend(str(settings.sqlite_path))
+
+
+def make_codec() -> EventCodec:
+    return EventCodec(EVENT_CLASSES)
+
+
+@dataclass
+class Runtime:
+    """Every long-lived part of a workledger process."""
+
+    settings: Settings
+    backend: Backend
+    store: EventStore
+    committer: GroupCommitter
+    handler: CommandHandler
+    tokens: TokenStore
+    scheduler: Scheduler
+    clock: Clock
+    run_scheduler: bool = False
+    _started: bool = field(default=False, repr=False)
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self.committer.start()
+        if self.run_scheduler:
+            self.scheduler.start(self.settings.scheduler_interval_seconds)
+        self._started = True
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self.scheduler.stop()
+        self.committer.stop()
+        self._started = False
+
+    def close(self) -> None:
+        self.stop()
+        self.backend.close()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    backend: Backend | None = None,
+    run_scheduler: bool = False,
+) -> Runtime:
+    backend = backend or open_backend(settings)
+    store = EventStore(backend, make_codec(), clock)
+    committer = GroupCommitter(store, max_batch=settings.commit_max_batch)
+    handler = CommandHandler(store, committer, retries=settings.command_retries)
+    scheduler = Scheduler(
+        handler, horizon=timedelta(days=settings.scheduler_horizon_days), clock=clock
+    )
+    return Runtime(
+        settings=settings,
+        backend=backend,
+        store=store,
+        committer=committer,
+        handler=handler,
+        tokens=TokenStore(backend),
+        scheduler=scheduler,
+        clock=clock,
+        run_scheduler=run_scheduler,
+    )
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """The HTTP application over a runtime; starting the app starts the runtime's workers."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Commands block on the group committer, so more threads means bigger batches.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 64
+        runtime.start()
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(
+        title="workledger",
+        version="1",
+        summary="Event-sourced work management: every change is a fact in one log.",
+        lifespan=lifespan,
+    )
+    app.state.command_handler = runtime.handler
+    app.state.scheduler = runtime.scheduler
+    app.state.tokens = runtime.tokens
+    app.state.clock = runtime.clock
+    install_problem_handlers(app)
+    install_command_error_handlers(app)
+    app.include_router(command_router())
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        position = runtime.store.last_position()
+        return Response(
+            f'{{"status":"ready","position":{position}}}', media_type="application/json"
+        )
+
+    app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes)
+    return app

@@ -1,0 +1,169 @@
+"""Dependencies of the command routes, as ``Annotated`` aliases: one place for all of them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+import orjson
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from domain.catalog import Aggregate
+from services.command.handler import Action, CommandContext, CommandHandler
+from services.command.policy import COMMAND_ROLES
+from services.command.scheduler import Scheduler
+from services.infrastructure.http import CurrentPrincipal, ProblemError
+from services.infrastructure.tokens import Principal
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+def get_handler(request: Request) -> CommandHandler:
+    handler: CommandHandler = request.app.state.command_handler
+    return handler
+
+
+def get_scheduler(request: Request) -> Scheduler:
+    scheduler: Scheduler = request.app.state.scheduler
+    return scheduler
+
+
+def authorize(request: Request, principal: CurrentPrincipal) -> Principal:
+    """The caller, if their role may run this route's command; a ``403`` otherwise."""
+    route = request.scope.get("route")
+    needed = COMMAND_ROLES.get(getattr(route, "name", ""), "admin")
+    if not principal.may(needed):
+        raise ProblemError(
+            403,
+            "forbidden",
+            f"this command needs the {needed} role; the token has {principal.role}",
+        )
+    return principal
+
+
+Authorized = Annotated[Principal, Depends(authorize)]
+
+
+def command_context(request: Request, principal: Authorized) -> CommandContext:
+    clock: Callable[[], datetime] = request.app.state.clock
+    correlation = _uuid_header(request, "x-correlation-id") or uuid4()
+    causation = _uuid_header(request, "x-causation-id") or uuid4()
+    return CommandContext(
+        actor=principal.actor,
+        principal=str(principal.token_id),
+        now=clock(),
+        correlation_id=correlation,
+        causation_id=causation,
+    )
+
+
+def _uuid_header(request: Request, name: str) -> UUID | None:
+    value = request.headers.get(name)
+    if value is None:
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ProblemError(
+            400,
+            "validation_error",
+            f"{name} must be a UUID",
+            errors=[{"field": name, "message": "must be a UUID"}],
+        ) from None
+
+
+Context = Annotated[CommandContext, Depends(command_context)]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    match = _ETAG.match(value.strip())
+    if match is None:
+        raise ProblemError(
+            400,
+            "validation_error",
+            'If-Match must be a version as the ETag gives it, such as "3"',
+            errors=[{"field": "If-Match", "message": "not a version"}],
+        )
+    return int(match.group(1))
+
+
+def parse_idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _KEY.match(value):
+        raise ProblemError(
+            400,
+            "validation_error",
+            "Idempotency-Key must be 1 to 200 visible ASCII characters",
+            errors=[{"field": "Idempotency-Key", "message": "1 to 200 visible ASCII characters"}],
+        )
+    return value
+
+
+@dataclass
+class CommandRunner:
+    """Runs one command for a route and turns the outcome into an HTTP answer."""
+
+    handler: CommandHandler
+    context: CommandContext
+    request: Request
+    if_match: int | None
+    idempotency_key: str | None
+
+    def __call__(
+        self,
+        action: Action,
+        *,
+        target: tuple[Aggregate[Any, Any, Any], UUID] | None = None,
+        payload: BaseModel | None = None,
+    ) -> Response:
+        accepted = self.handler.execute(
+            self.context,
+            action,
+            target=target,
+            if_match=self.if_match,
+            idempotency_key=self.idempotency_key,
+            fingerprint=self._fingerprint(payload),
+        )
+        headers = {"ETag": f'"{accepted.body["version"]}"'}
+        if accepted.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(
+            orjson.dumps(accepted.body),
+            accepted.status,
+            headers=headers,
+            media_type="application/json",
+        )
+
+    def _fingerprint(self, payload: BaseModel | None) -> str:
+        digest = hashlib.sha256()
+        digest.update(f"{self.request.method} {self.request.url.path}\n".encode())
+        if payload is not None:
+            digest.update(payload.model_dump_json(exclude_unset=True).encode())
+        return digest.hexdigest()
+
+
+def command_runner(
+    request: Request,
+    handler: Annotated[CommandHandler, Depends(get_handler)],
+    context: Context,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> CommandRunner:
+    return CommandRunner(
+        handler, context, request, parse_if_match(if_match), parse_idempotency_key(idempotency_key)
+    )
+
+
+Run = Annotated[CommandRunner, Depends(command_runner)]
+SchedulerDep = Annotated[Scheduler, Depends(get_scheduler)]

@@ -1,0 +1,40 @@
+"""Member commands."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from contracts import commands as body
+from domain.catalog import MEMBER
+from services.command import actions
+from services.command.deps import Run
+from services.command.routes.common import CHANGED, CREATED
+
+router = APIRouter(tags=["members"])
+
+
+@router.post("/members", **CREATED)
+def create_member(data: body.CreateMember, run: Run) -> Response:
+    """Registers a member (emails are unique, case-insensitively) and adds them to teams."""
+    return run(actions.create_member(data), payload=data)
+
+
+@router.patch("/members/{member_id}", **CHANGED)
+def update_member(member_id: UUID, data: body.UpdateMember, run: Run) -> Response:
+    """Renames a member, changes their role or their weekly capacity."""
+    return run(actions.update_member(member_id, data), target=(MEMBER, member_id), payload=data)
+
+
+@router.post("/members/{member_id}/deactivate", **CHANGED)
+def deactivate_member(member_id: UUID, run: Run) -> Response:
+    """Deactivates a member: no new work can be assigned to them."""
+    return run(actions.deactivate_member(member_id), target=(MEMBER, member_id))
+
+
+@router.post("/members/{member_id}/reactivate", **CHANGED)
+def reactivate_member(member_id: UUID, run: Run) -> Response:
+    """Makes a deactivated member active again."""
+    return run(actions.reactivate_member(member_id), target=(MEMBER, member_id))

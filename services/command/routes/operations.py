@@ -1,0 +1,97 @@
+"""Operation (recurring work) commands and the scheduler tick."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from contracts import commands as body
+from domain import operation
+from domain.catalog import OPERATION
+from services.command import actions
+from services.command.deps import Context, Run, SchedulerDep
+from services.command.routes.common import CHANGED, CREATED, RESPONSES
+from services.infrastructure.http import ProblemError
+
+router = APIRouter(tags=["operations"])
+
+
+@router.post("/operations", **CREATED)
+def create_operation(data: body.CreateOperation, run: Run) -> Response:
+    """Creates recurring work with a cadence, a runbook and an estimate per occurrence."""
+    return run(actions.create_operation(data), payload=data)
+
+
+@router.patch("/operations/{operation_id}", **CHANGED)
+def update_operation(operation_id: UUID, data: body.UpdateOperation, run: Run) -> Response:
+    """Changes the default assignee of future occurrences, or the runbook."""
+    action = actions.update_operation(operation_id, data)
+    return run(action, target=(OPERATION, operation_id), payload=data)
+
+
+@router.put("/operations/{operation_id}/cadence", **CHANGED)
+def change_cadence(operation_id: UUID, data: body.ChangeCadence, run: Run) -> Response:
+    """Changes the cadence; occurrences already scheduled stay, only future dates follow it."""
+    action = actions.change_cadence(operation_id, data)
+    return run(action, target=(OPERATION, operation_id), payload=data)
+
+
+@router.post("/operations/tick", status_code=200, responses=RESPONSES)
+def tick_operations(data: body.Tick, context: Context, scheduler: SchedulerDep) -> dict[str, Any]:
+    """Creates every operation's occurrences due up to `until` (default: now + horizon)."""
+    if data.until is not None and data.until > scheduler.latest_until():
+        raise ProblemError(
+            422,
+            "validation_error",
+            "until may be at most a year ahead",
+            errors=[{"field": "until", "message": "at most a year ahead"}],
+        )
+    result = scheduler.tick(context, data.until)
+    return {
+        "operations": result.operations,
+        "scheduled": result.scheduled,
+        "position": result.position,
+    }
+
+
+@router.post("/operations/{operation_id}/pause", **CHANGED)
+def pause_operation(operation_id: UUID, run: Run) -> Response:
+    """Pauses an active operation: no occurrences are scheduled while paused."""
+    action = actions.on_operation(operation_id, operation.PauseOperation())
+    return run(action, target=(OPERATION, operation_id))
+
+
+@router.post("/operations/{operation_id}/resume", **CHANGED)
+def resume_operation(operation_id: UUID, run: Run) -> Response:
+    """Resumes a paused operation from today; dates missed while paused are not caught up."""
+    action = actions.on_operation(operation_id, operation.ResumeOperation())
+    return run(action, target=(OPERATION, operation_id))
+
+
+@router.post("/operations/{operation_id}/retire", **CHANGED)
+def retire_operation(operation_id: UUID, run: Run) -> Response:
+    """Retires an operation for good."""
+    action = actions.on_operation(operation_id, operation.RetireOperation())
+    return run(action, target=(OPERATION, operation_id))
+
+
+@router.post("/operations/{operation_id}/occurrences/{due_date}/complete", **CHANGED)
+def complete_occurrence(
+    operation_id: UUID, due_date: date, data: body.OccurrenceNote, run: Run
+) -> Response:
+    """Completes the occurrence due on `due_date`, with an optional note."""
+    action = actions.complete_occurrence(operation_id, due_date, data)
+    return run(action, target=(OPERATION, operation_id), payload=data)
+
+
+@router.post("/operations/{operation_id}/occurrences/{due_date}/skip", **CHANGED)
+def skip_occurrence(
+    operation_id: UUID, due_date: date, data: body.OccurrenceNote, run: Run
+) -> Response:
+    """Skips the occurrence due on `due_date`, with an optional note."""
+    action = actions.skip_occurrence(operation_id, due_date, data)
+    return run(action, target=(OPERATION, operation_id), payload=data)

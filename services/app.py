@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from domain.catalog import EVENT_CLASSES
 from services.command.errors import install_command_error_handlers
 from services.command.handler import CommandHandler
-from services.command.routes import command_router
+from services.command.routes import include_command_api
 from services.command.scheduler import Scheduler
 from services.infrastructure.codec import EventCodec
 from services.infrastructure.committer import GroupCommitter
@@ -114,7 +114,18 @@ def build_runtime(
     )
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def app_from_env() -> FastAPI:
+    """An app built from ``WORKLEDGER_*`` settings: what each of several API workers runs."""
+    import os
+
+    settings = Settings.from_env()
+    runtime = build_runtime(
+        settings, run_scheduler=os.environ.get("WORKLEDGER_RUN_SCHEDULER") == "1"
+    )
+    return create_app(runtime, close_on_shutdown=True)
+
+
+def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
     """The HTTP application over a runtime; starting the app starts the runtime's workers."""
 
     @asynccontextmanager
@@ -125,7 +136,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         try:
             yield
         finally:
-            runtime.stop()
+            if close_on_shutdown:
+                runtime.close()
+            else:
+                runtime.stop()
 
     app = FastAPI(
         title="workledger",
@@ -139,7 +153,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.clock = runtime.clock
     install_problem_handlers(app)
     install_command_error_handlers(app)
-    app.include_router(command_router())
+    include_command_api(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from uuid import UUID
@@ -19,8 +20,13 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    workers = args.workers or settings.workers
+    if workers > 1 and not settings.database_url:
+        print(
+            "workledger: several workers need PostgreSQL (WORKLEDGER_DATABASE_URL)", file=sys.stderr
+        )
+        return 2
     runtime = build_runtime(settings, run_scheduler=scheduler)
-    app = create_app(runtime)
     store = "PostgreSQL" if settings.database_url else f"SQLite at {settings.sqlite_path}"
     print(f"workledger: events in {store}", flush=True)
     if args.admin_token or not settings.database_url:
@@ -28,8 +34,21 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
         print(f"workledger: admin token  {token}", flush=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"workledger: open         http://{shown}:{port}/docs", flush=True)
+    if workers > 1:
+        runtime.close()
+        os.environ["WORKLEDGER_RUN_SCHEDULER"] = "1" if scheduler else "0"
+        uvicorn.run(
+            "services.app:app_from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+        )
+        return 0
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info", access_log=False)
     finally:
         runtime.close()
     return 0
@@ -61,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
         serve = commands.add_parser(name, help=text)
         serve.add_argument("--host", help="address to listen on (WORKLEDGER_HOST)")
         serve.add_argument("--port", type=int, help="port to listen on (WORKLEDGER_PORT)")
+        serve.add_argument(
+            "--workers", type=int, help="API processes on PostgreSQL (WORKLEDGER_WORKERS)"
+        )
         serve.add_argument(
             "--admin-token",
             action="store_true",

@@ -26,17 +26,17 @@ _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
-def get_handler(request: Request) -> CommandHandler:
+async def get_handler(request: Request) -> CommandHandler:
     handler: CommandHandler = request.app.state.command_handler
     return handler
 
 
-def get_scheduler(request: Request) -> Scheduler:
+async def get_scheduler(request: Request) -> Scheduler:
     scheduler: Scheduler = request.app.state.scheduler
     return scheduler
 
 
-def authorize(request: Request, principal: CurrentPrincipal) -> Principal:
+async def authorize(request: Request, principal: CurrentPrincipal) -> Principal:
     """The caller, if their role may run this route's command; a ``403`` otherwise."""
     route = request.scope.get("route")
     needed = COMMAND_ROLES.get(getattr(route, "name", ""), "admin")
@@ -52,7 +52,7 @@ def authorize(request: Request, principal: CurrentPrincipal) -> Principal:
 Authorized = Annotated[Principal, Depends(authorize)]
 
 
-def command_context(request: Request, principal: Authorized) -> CommandContext:
+async def command_context(request: Request, principal: Authorized) -> CommandContext:
     clock: Callable[[], datetime] = request.app.state.clock
     correlation = _uuid_header(request, "x-correlation-id") or uuid4()
     causation = _uuid_header(request, "x-causation-id") or uuid4()
@@ -153,7 +153,7 @@ class CommandRunner:
         return digest.hexdigest()
 
 
-def command_runner(
+async def command_runner(
     request: Request,
     handler: Annotated[CommandHandler, Depends(get_handler)],
     context: Context,

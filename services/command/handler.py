@@ -132,8 +132,16 @@ class StreamCache:
 class Session:
     """One attempt at one command: what it read, and what it wants to write."""
 
-    def __init__(self, store: EventStore, cache: StreamCache, context: CommandContext) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        cache: StreamCache,
+        context: CommandContext,
+        *,
+        trust_cache: bool = True,
+    ) -> None:
         self.context = context
+        self._trust_cache = trust_cache
         self._store = store
         self._cache = cache
         self._loaded: dict[tuple[str, UUID], Loaded[Any]] = {}
@@ -152,6 +160,12 @@ class Session:
         if known is not None:
             return cast(Loaded[S], known)
         cached = self._cache.get(aggregate.kind, stream_id)
+        if cached is not None and self._trust_cache:
+            # Optimistic: the commit re-checks this version, and a stale one is retried fresh.
+            trusted: Loaded[S] = Loaded(cached.state, cached.version, cached.position)
+            self._loaded[(aggregate.kind, stream_id)] = trusted
+            self._read_versions[stream_id] = cached.version
+            return trusted
         state: S | None = cached.state if cached else None
         version = cached.version if cached else 0
         position = cached.position if cached else 0
@@ -286,11 +300,15 @@ class CommandHandler:
             stored = self.store.stored_response(key.principal, key.key)
             if stored is not None:
                 return self._replay(key, stored)
-        for _attempt in range(self._retries):
-            session = Session(self.store, self._cache, context)
+        for attempt in range(self._retries):
+            session = Session(self.store, self._cache, context, trust_cache=attempt == 0)
             if target is not None and if_match is not None:
                 aggregate, stream_id = target
                 current = session.load(aggregate, stream_id)
+                if current.version != if_match and attempt == 0:
+                    # The cache may lag other processes: judge the precondition on a fresh read.
+                    session = Session(self.store, self._cache, context, trust_cache=False)
+                    current = session.load(aggregate, stream_id)
                 if current.state is None:
                     raise NotFound(f"no {aggregate.kind} with id {stream_id}")
                 if current.version != if_match:

@@ -212,7 +212,7 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-def get_tokens(request: Request) -> TokenStore:
+async def get_tokens(request: Request) -> TokenStore:
     tokens: TokenStore = request.app.state.tokens
     return tokens
 

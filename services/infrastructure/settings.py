@@ -34,6 +34,7 @@ class Settings(BaseModel):
         60.0, gt=0, description="How often the scheduler ticks."
     )
     db_pool_size: int = Field(8, ge=1)
+    workers: int = Field(1, ge=1, le=64, description="API processes sharing the port.")
 
     @property
     def sqlite_path(self) -> Path:

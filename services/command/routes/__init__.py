@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends, FastAPI
 
 from services.command.deps import authorize
 from services.command.routes import goals, issues, members, operations, projects, teams
 
 
-def command_router() -> APIRouter:
+def include_command_api(app: FastAPI) -> None:
     """Every command route under ``/v1``; each is authorised by its role in one dependency."""
-    router = APIRouter(prefix="/v1", dependencies=[Depends(authorize)])
     for module in (teams, members, goals, projects, issues, operations):
-        router.include_router(module.router)
-    return router
+        app.include_router(module.router, prefix="/v1", dependencies=[Depends(authorize)])

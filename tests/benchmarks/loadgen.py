@@ -1,0 +1,104 @@
+"""A small closed-loop HTTP/1.1 load generator: keep-alive connections, one request in flight each.
+
+It runs in a process of its own so its work does not share the server's interpreter lock, and
+it speaks raw HTTP over asyncio streams because general-purpose clients cost more per request
+than the server under test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+Request = tuple[str, str, bytes]
+RequestSource = Callable[[int], Iterator[Request]]
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    elapsed: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return 0.0
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    status_line = await reader.readline()
+    status = int(status_line.split(b" ", 2)[1])
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _connection(
+    host: str,
+    port: int,
+    token: str,
+    requests: Iterator[Request],
+    deadline: float,
+    result: LoadResult,
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    prefix = f"Host: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+    try:
+        for method, path, body in requests:
+            if time.perf_counter() >= deadline:
+                break
+            head = f"{method} {path} HTTP/1.1\r\n{prefix}Content-Length: {len(body)}\r\n\r\n"
+            started = time.perf_counter()
+            writer.write(head.encode() + body)
+            status = await _read_response(reader)
+            result.latencies.append(time.perf_counter() - started)
+            result.statuses[status] += 1
+    finally:
+        writer.close()
+
+
+def run_load(
+    host: str,
+    port: int,
+    token: str,
+    source: RequestSource,
+    connections: int,
+    seconds: float,
+) -> LoadResult:
+    """Drives ``connections`` connections for ``seconds``, each taking requests from ``source``."""
+    result = LoadResult()
+
+    async def main() -> None:
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(
+            *(
+                _connection(host, port, token, source(index), deadline, result)
+                for index in range(connections)
+            )
+        )
+        result.elapsed = time.perf_counter() - started
+
+    asyncio.run(main())
+    return result

@@ -26,11 +26,6 @@ _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
-async def get_handler(request: Request) -> CommandHandler:
-    handler: CommandHandler = request.app.state.command_handler
-    return handler
-
-
 async def get_scheduler(request: Request) -> Scheduler:
     scheduler: Scheduler = request.app.state.scheduler
     return scheduler
@@ -155,11 +150,11 @@ class CommandRunner:
 
 async def command_runner(
     request: Request,
-    handler: Annotated[CommandHandler, Depends(get_handler)],
     context: Context,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CommandRunner:
+    handler: CommandHandler = request.app.state.command_handler
     return CommandRunner(
         handler, context, request, parse_if_match(if_match), parse_idempotency_key(idempotency_key)
     )

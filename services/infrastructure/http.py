@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
+import anyio.to_thread
 import orjson
 from eventsourcing.persistence import PersistenceError
 from fastapi import Depends, FastAPI, Request
@@ -212,19 +213,18 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-async def get_tokens(request: Request) -> TokenStore:
-    tokens: TokenStore = request.app.state.tokens
-    return tokens
-
-
-def authenticate(request: Request, tokens: Annotated[TokenStore, Depends(get_tokens)]) -> Principal:
+async def authenticate(request: Request) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``; a ``401`` without a valid one."""
+    tokens: TokenStore = request.app.state.tokens
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
+    token = token.strip()
     challenge = {"WWW-Authenticate": 'Bearer realm="workledger"'}
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token:
         raise ProblemError(401, "unauthorized", "a bearer token is required", headers=challenge)
-    principal = tokens.authenticate(token.strip())
+    principal = tokens.cached(token)
+    if principal is None:
+        principal = await anyio.to_thread.run_sync(tokens.authenticate, token)
     if principal is None:
         raise ProblemError(401, "unauthorized", "the token is not valid", headers=challenge)
     return principal

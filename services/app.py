@@ -36,12 +36,10 @@ def utc_now() -> datetime:
 def open_backend(settings: Settings) -> Backend:
     """PostgreSQL when a URL is configured, else the SQLite file in the data directory."""
     if settings.database_url:
-        from services.infrastructure.postgres import PostgresBackend, datastore_from_url
+        from services.infrastructure.postgres import PostgresBackend
 
         pool = settings.db_pool_size
-        return PostgresBackend(
-            datastore_from_url(settings.database_url, pool_size=pool, max_overflow=pool)
-        )
+        return PostgresBackend.from_url(settings.database_url, pool_size=pool, max_overflow=pool)
     from services.infrastructure.sqlite import SQLiteBackend
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)

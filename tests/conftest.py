@@ -104,10 +104,10 @@ def empty_postgres(url: str) -> None:
 
 @pytest.fixture
 def postgres_backend(postgres_url: str) -> Iterator[Backend]:
-    from services.infrastructure.postgres import PostgresBackend, datastore_from_url
+    from services.infrastructure.postgres import PostgresBackend
 
     empty_postgres(postgres_url)
-    backend = PostgresBackend(datastore_from_url(postgres_url, pool_size=4, max_overflow=12))
+    backend = PostgresBackend.from_url(postgres_url, pool_size=4, max_overflow=12)
     yield backend
     backend.close()
 

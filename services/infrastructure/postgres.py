@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
@@ -16,6 +19,7 @@ from psycopg.sql import SQL, Identifier
 
 from services.infrastructure.store import (
     Claim,
+    CommitSignal,
     EventRow,
     IdempotencyKey,
     StoredResponse,
@@ -25,6 +29,7 @@ from services.infrastructure.store import (
 )
 
 EVENTS_TABLE = "workledger_events"
+log = logging.getLogger("workledger.postgres")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS workledger_idempotency (
@@ -125,18 +130,109 @@ class _Tx:
         )
 
 
+class _Cursor:
+    def __init__(self, cursor: Cursor[DictRow]) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql.encode(), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(sql.encode(), rows)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(row.values()) for row in self._cursor.fetchall()]
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cursor.fetchone()
+        return tuple(row.values()) if row is not None else None
+
+
+class _Listener:
+    """LISTENs on the log's channel and bumps the commit signal on every notification.
+
+    If the connection dies (a restart, ``pg_terminate_backend``) it reconnects; meanwhile the
+    signal's polling interval keeps readers moving.
+    """
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]], channel: str) -> None:
+        self._connect = connect
+        self._channel = channel
+        self.signal = CommitSignal(poll_interval=1.0)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._connection: psycopg.Connection[Any] | None = None
+
+    def ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name="workledger-listen", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self._connect() as conn:
+                    self._connection = conn
+                    conn.execute(SQL("LISTEN {0}").format(Identifier(self._channel)))
+                    # Commits may have happened while not listening: wake readers to look.
+                    self.signal.bump()
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self.signal.bump()
+            except psycopg.Error:
+                log.warning("lost the LISTEN connection; reconnecting")
+                self._stop.wait(0.2)
+            finally:
+                self._connection = None
+
+    def stop(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
+
+
 class PostgresBackend:
     """The log in PostgreSQL: the library's table, lock and notification channel."""
 
     name = "postgresql"
 
-    def __init__(self, datastore: PostgresDatastore) -> None:
+    def __init__(self, datastore: PostgresDatastore, url: str) -> None:
         self.datastore = datastore
+        self.url = url
         self.recorder = PostgresApplicationRecorder(datastore, events_table_name=EVENTS_TABLE)
         self.recorder.create_table()
         with datastore.transaction(commit=True) as cursor:
             cursor.execute(SCHEMA)
         self.channel = self.recorder.channel_name
+        self._listener = _Listener(self._connect, self.channel)
+
+    @classmethod
+    def from_url(cls, url: str, *, pool_size: int = 8, max_overflow: int = 8) -> PostgresBackend:
+        return cls(datastore_from_url(url, pool_size=pool_size, max_overflow=max_overflow), url)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.url, autocommit=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Cursor]:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield _Cursor(cursor)
+
+    def commit_generation(self) -> int:
+        self._listener.ensure_started()
+        return self._listener.signal.generation()
+
+    def wait_for_events(self, generation: int, timeout: float) -> None:
+        self._listener.ensure_started()
+        self._listener.signal.wait(generation, timeout)
+
+    def notify_committed(self) -> None:
+        self._listener.signal.bump()
 
     @contextmanager
     def write_transaction(self) -> Iterator[_Tx]:
@@ -204,4 +300,5 @@ class PostgresBackend:
             cursor.execute(sql.encode(), params)
 
     def close(self) -> None:
+        self._listener.stop()
         self.datastore.close()

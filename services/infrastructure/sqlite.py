@@ -13,6 +13,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 
 from services.infrastructure.store import (
     Claim,
+    CommitSignal,
     EventRow,
     IdempotencyKey,
     StoredResponse,
@@ -108,6 +109,24 @@ class _Tx:
         )
 
 
+class _Cursor:
+    def __init__(self, cursor: SQLiteCursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql.replace("%s", "?"), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(sql.replace("%s", "?"), [tuple(row) for row in rows])
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cursor.fetchone()
+        return tuple(row) if row is not None else None
+
+
 class SQLiteBackend:
     """The log in one SQLite file (WAL mode), positions being the table's rowids."""
 
@@ -119,6 +138,8 @@ class SQLiteBackend:
         self.recorder.create_table()
         # SQLite has one writer at a time; taking turns here avoids busy-waiting on its lock.
         self._write_lock = threading.Lock()
+        # Commits in this process wake readers at once; another process's are seen by polling.
+        self._signal = CommitSignal(poll_interval=0.05)
         with self.datastore.transaction(commit=True) as cursor:
             for statement in SCHEMA:
                 cursor.execute(statement)
@@ -131,6 +152,24 @@ class SQLiteBackend:
             conn.transaction(commit=True) as cursor,
         ):
             yield _Tx(cursor)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Cursor]:
+        with (
+            self._write_lock,
+            self.datastore.get_connection(commit=True) as conn,
+            conn.transaction(commit=True) as cursor,
+        ):
+            yield _Cursor(cursor)
+
+    def commit_generation(self) -> int:
+        return self._signal.generation()
+
+    def wait_for_events(self, generation: int, timeout: float) -> None:
+        self._signal.wait(generation, timeout)
+
+    def notify_committed(self) -> None:
+        self._signal.bump()
 
     def select_stream(self, stream_id: UUID, after_version: int) -> list[StoredRow]:
         rows = self.fetchall(

@@ -10,6 +10,8 @@ commit order and a reader tailing the log never passes a gap that fills in later
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -126,12 +128,44 @@ class StoredRow:
     state: bytes
 
 
+class SqlCursor(Protocol):
+    """A cursor inside a transaction; SQL uses ``%s`` placeholders on every backend."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+
+
 class Backend(Protocol):
     """A database that holds the log: SQLite or PostgreSQL."""
 
     name: str
 
     def write_transaction(self) -> AbstractContextManager[WriteTransaction]: ...
+
+    def transaction(self) -> AbstractContextManager[SqlCursor]:
+        """A read-write transaction for read models and bookkeeping (not for the log)."""
+        ...
+
+    def commit_generation(self) -> int:
+        """A counter that moves whenever this process learns of a commit."""
+        ...
+
+    def wait_for_events(self, generation: int, timeout: float) -> None:
+        """Returns once the commit generation has moved past ``generation``, or on a timeout.
+
+        A backend bounds each wait by its polling interval, so a lost notification only delays
+        a reader; it never stalls one.
+        """
+        ...
+
+    def notify_committed(self) -> None:
+        """Wakes this process's waiters after a commit made here."""
+        ...
 
     def select_stream(self, stream_id: UUID, after_version: int) -> list[StoredRow]: ...
 
@@ -150,6 +184,30 @@ class Backend(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
     def close(self) -> None: ...
+
+
+class CommitSignal:
+    """A generation counter and condition: commits bump it, readers wait on it."""
+
+    def __init__(self, poll_interval: float) -> None:
+        self.poll_interval = poll_interval
+        self._condition = threading.Condition()
+        self._generation = 0
+
+    def generation(self) -> int:
+        with self._condition:
+            return self._generation
+
+    def bump(self) -> None:
+        with self._condition:
+            self._generation += 1
+            self._condition.notify_all()
+
+    def wait(self, generation: int, timeout: float) -> None:
+        with self._condition:
+            self._condition.wait_for(
+                lambda: self._generation != generation, min(timeout, self.poll_interval)
+            )
 
 
 def dump_response(response: StoredResponse) -> bytes:
@@ -183,6 +241,17 @@ class EventStore:
 
     def last_position(self) -> int:
         return self.backend.max_position()
+
+    def wait_for_events(self, after: int, timeout: float) -> int:
+        """Waits up to ``timeout`` seconds for the log to pass ``after``; the last position."""
+        deadline = time.monotonic() + timeout
+        while True:
+            generation = self.backend.commit_generation()
+            last = self.backend.max_position()
+            remaining = deadline - time.monotonic()
+            if last > after or remaining <= 0:
+                return last
+            self.backend.wait_for_events(generation, remaining)
 
     def streams_created_by(self, type_name: str) -> list[UUID]:
         """The ids of the streams whose first event has this type (e.g. every operation)."""
@@ -248,6 +317,8 @@ class EventStore:
                 tx.insert_idempotency(records)
             if claims:
                 tx.insert_claims(claims)
+        if any(isinstance(outcome, Committed) and outcome.positions for outcome in outcomes):
+            self.backend.notify_committed()
         self._answer_in_batch_replays(batch, outcomes)
         return [outcome for outcome in outcomes if outcome is not None]
 

@@ -27,7 +27,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg.conninfo import conninfo_to_dict
 
-from services.infrastructure.postgres import PostgresBackend, datastore_from_url
+from services.infrastructure.postgres import PostgresBackend
 from services.infrastructure.tokens import TokenStore
 from tests.benchmarks.loadgen import Request, run_load
 from tests.conftest import empty_postgres
@@ -195,7 +195,7 @@ def _measure_api(postgres_url: str, workers: int) -> dict[int, dict[str, Any]]:
         "WORKLEDGER_DB_POOL_SIZE": "16",
         "WORKLEDGER_WORKERS": str(workers),
     }
-    backend = PostgresBackend(datastore_from_url(postgres_url, pool_size=1, max_overflow=1))
+    backend = PostgresBackend.from_url(postgres_url, pool_size=1, max_overflow=1)
     token = TokenStore(backend).create("admin")
     server = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "api", "--port", str(port)],

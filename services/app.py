@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +23,9 @@ from services.infrastructure.http import BodyLimit, install_problem_handlers
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend, EventStore
 from services.infrastructure.tokens import TokenStore
+from services.projections.query import ReadModels
+from services.projections.runner import ProjectionWorker
+from services.projections.views import all_projections, include_query_api
 
 log = logging.getLogger("workledger")
 
@@ -62,13 +65,21 @@ class Runtime:
     tokens: TokenStore
     scheduler: Scheduler
     clock: Clock
+    read_models: ReadModels
+    workers: list[ProjectionWorker]
     run_scheduler: bool = False
+    run_workers: bool = True
     _started: bool = field(default=False, repr=False)
 
     def start(self) -> None:
         if self._started:
             return
         self.committer.start()
+        for worker in self.workers:
+            worker.prepare()
+        if self.run_workers:
+            for worker in self.workers:
+                worker.start()
         if self.run_scheduler:
             self.scheduler.start(self.settings.scheduler_interval_seconds)
         self._started = True
@@ -77,6 +88,8 @@ class Runtime:
         if not self._started:
             return
         self.scheduler.stop()
+        for worker in self.workers:
+            worker.stop()
         self.committer.stop()
         self._started = False
 
@@ -91,6 +104,8 @@ def build_runtime(
     clock: Clock = utc_now,
     backend: Backend | None = None,
     run_scheduler: bool = False,
+    run_workers: bool = True,
+    views: Sequence[str] | None = None,
 ) -> Runtime:
     backend = backend or open_backend(settings)
     store = EventStore(backend, make_codec(), clock)
@@ -99,6 +114,8 @@ def build_runtime(
     scheduler = Scheduler(
         handler, horizon=timedelta(days=settings.scheduler_horizon_days), clock=clock
     )
+    projections = [p for p in all_projections() if views is None or p.name in views]
+    workers = [ProjectionWorker(store, backend, projection) for projection in projections]
     return Runtime(
         settings=settings,
         backend=backend,
@@ -108,7 +125,10 @@ def build_runtime(
         tokens=TokenStore(backend),
         scheduler=scheduler,
         clock=clock,
+        read_models=ReadModels(backend, store, all_projections()),
+        workers=workers,
         run_scheduler=run_scheduler,
+        run_workers=run_workers,
     )
 
 
@@ -149,9 +169,12 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
     app.state.scheduler = runtime.scheduler
     app.state.tokens = runtime.tokens
     app.state.clock = runtime.clock
+    app.state.event_store = runtime.store
+    app.state.read_models = runtime.read_models
     install_problem_handlers(app)
     install_command_error_handlers(app)
     include_command_api(app)
+    include_query_api(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:

@@ -1,0 +1,1 @@
+"""The shapes of the read-model views, as the query API answers them."""

@@ -1,0 +1,160 @@
+"""What every query shares: ``as_of`` and ``min_position``, snapshots, cursors, the registry.
+
+A query names the read model it reads. With ``min_position`` it first waits (bounded) until that
+read model has applied the position a command answered, so a client reads its own writes; with
+``as_of`` it sees the versions that were valid at that moment instead of the current ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import anyio.to_thread
+import orjson
+from fastapi import Depends, Query, Request
+
+from services.infrastructure.http import CurrentPrincipal, ProblemError
+from services.infrastructure.store import Backend, EventStore
+from services.infrastructure.tokens import Principal
+from services.projections.readmodel import Snapshot, micros
+from services.projections.runner import Projection, read_state
+
+# The longest a query waits for ``min_position`` before answering 409.
+MAX_WAIT_SECONDS = 5.0
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class ReadModels:
+    """The read models of this process and where each one stands."""
+
+    def __init__(
+        self, backend: Backend, store: EventStore, projections: Sequence[Projection]
+    ) -> None:
+        self.backend = backend
+        self.store = store
+        self.projections = {projection.name: projection for projection in projections}
+
+    def projection(self, name: str) -> Projection:
+        return self.projections[name]
+
+    def snapshot(self, name: str, as_of: datetime | None) -> Snapshot:
+        state = read_state(self.backend, name)
+        if state is None:
+            raise ProblemError(503, "unavailable", f"the {name} view is not built yet")
+        return Snapshot(state.generation, micros(as_of) if as_of is not None else None)
+
+    def position(self, name: str) -> int:
+        state = read_state(self.backend, name)
+        return state.position if state else 0
+
+    def wait_for(self, names: Sequence[str], min_position: int, timeout: float) -> None:
+        """Blocks until every named read model has applied ``min_position``; 409 otherwise."""
+        deadline = time.monotonic() + timeout
+        for name in names:
+            while True:
+                position = self.position(name)
+                if position >= min_position:
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ProblemError(
+                        409,
+                        "not_caught_up",
+                        f"the {name} view has applied position {position}, not yet "
+                        f"{min_position}; ask again shortly",
+                        extra={"position": position, "min_position": min_position},
+                        headers={"Retry-After": "1"},
+                    )
+                # Projection commits don't signal; a short sleep is cheap and bounded.
+                time.sleep(min(0.005, remaining))
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ProblemError(
+            422,
+            "validation_error",
+            "as_of must be an ISO 8601 time, such as 2026-03-01T12:00:00Z",
+            errors=[{"field": "as_of", "message": "not an ISO 8601 time"}],
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass
+class ViewRequest:
+    """One query's reading conditions."""
+
+    read_models: ReadModels
+    principal: Principal
+    as_of: datetime | None
+    min_position: int | None
+    now: datetime
+    """The moment the view describes: ``as_of`` when given, else the clock's now. "Overdue",
+    "late" and "this week" are judged against it."""
+
+    async def snapshot(self, *names: str) -> Snapshot:
+        """Waits for ``min_position`` on every named view, then the first one's snapshot."""
+        if self.min_position is not None:
+            await anyio.to_thread.run_sync(
+                self.read_models.wait_for, names, self.min_position, MAX_WAIT_SECONDS
+            )
+        return await anyio.to_thread.run_sync(self.read_models.snapshot, names[0], self.as_of)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.read_models.backend.fetchall(sql, params)
+
+
+async def view_request(
+    request: Request,
+    principal: CurrentPrincipal,
+    as_of: Annotated[
+        str | None, Query(description="Answer as the view was at this ISO 8601 time.")
+    ] = None,
+    min_position: Annotated[
+        int | None,
+        Query(ge=0, description="First wait (up to 5 s) until the view has applied this position."),
+    ] = None,
+) -> ViewRequest:
+    read_models: ReadModels = request.app.state.read_models
+    moment = parse_as_of(as_of)
+    clock: Callable[[], datetime] = request.app.state.clock
+    return ViewRequest(read_models, principal, moment, min_position, moment or clock())
+
+
+View = Annotated[ViewRequest, Depends(view_request)]
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> list[Any] | None:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = orjson.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, orjson.JSONDecodeError):
+        decoded = None
+    if not isinstance(decoded, list):
+        raise ProblemError(
+            400,
+            "validation_error",
+            "cursor is not one this API gave out",
+            errors=[{"field": "cursor", "message": "malformed"}],
+        )
+    return decoded
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Most items in one page.")]
+Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]

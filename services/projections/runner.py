@@ -1,0 +1,322 @@
+"""Projection workers: follow the log page by page, applying each page and its position at once.
+
+Each projection keeps a row in ``workledger_projections``: the position it has applied up to and
+the generation of tables it writes. A page of events and the new position are committed in one
+transaction, so after any crash a worker resumes exactly where its last commit left it: no event
+is lost and none is applied twice. The position is advanced with a compare-and-set, so two workers
+of one projection can't both apply a page (one of them rolls back and reloads).
+
+A failing event stops its worker's progress loudly (logged, reported by ``status``); the worker
+retries the same page with a growing pause. It never skips.
+
+Positions follow commit order because every writer takes the log's table lock (see
+``services.infrastructure.store``), so a worker that has read up to ``p`` can never later find
+an event below ``p`` committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from services.infrastructure.codec import RecordedEvent
+from services.infrastructure.store import Backend, EventStore, SqlCursor
+from services.projections.readmodel import PageWriter, RowCache, Table, micros, tables_by_name
+
+log = logging.getLogger("workledger.projections")
+
+POSITIONS_DDL = (
+    "CREATE TABLE IF NOT EXISTS workledger_projections ("
+    " name TEXT PRIMARY KEY, position BIGINT NOT NULL, generation BIGINT NOT NULL,"
+    " schema_version BIGINT NOT NULL, updated_at BIGINT NOT NULL)"
+)
+
+
+class Projection(Protocol):
+    """A read model: its tables, and how one event changes them."""
+
+    name: str
+    schema_version: int
+    tables: tuple[Table, ...]
+
+    def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
+        """Records what ``event`` changes, through ``writer``."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProjectionState:
+    name: str
+    position: int
+    generation: int
+    schema_version: int
+    updated_at: int
+
+
+class PositionLost(Exception):
+    """Another worker or a rebuild moved this projection's position under us."""
+
+
+def read_state(backend: Backend, name: str) -> ProjectionState | None:
+    rows = backend.fetchall(
+        "SELECT name, position, generation, schema_version, updated_at "
+        "FROM workledger_projections WHERE name = %s",
+        (name,),
+    )
+    return ProjectionState(*rows[0]) if rows else None
+
+
+def ensure_projection(backend: Backend, projection: Projection) -> ProjectionState:
+    """Creates the projection's bookkeeping and tables if missing; a new schema starts afresh."""
+    with backend.transaction() as cursor:
+        cursor.execute(POSITIONS_DDL)
+    state = read_state(backend, projection.name)
+    if state is not None and state.schema_version == projection.schema_version:
+        with backend.transaction() as cursor:
+            create_tables(cursor, backend.name, projection, state.generation)
+        return state
+    generation = state.generation + 1 if state is not None else 1
+    with backend.transaction() as cursor:
+        create_tables(cursor, backend.name, projection, generation)
+        if state is None:
+            cursor.execute(
+                "INSERT INTO workledger_projections "
+                "(name, position, generation, schema_version, updated_at) "
+                "VALUES (%s, 0, %s, %s, %s)",
+                (projection.name, generation, projection.schema_version, _now()),
+            )
+        else:
+            cursor.execute(
+                "UPDATE workledger_projections SET position = 0, generation = %s, "
+                "schema_version = %s, updated_at = %s WHERE name = %s",
+                (generation, projection.schema_version, _now(), projection.name),
+            )
+            for table in projection.tables:
+                cursor.execute(table.drop_statement(state.generation))
+    fresh = read_state(backend, projection.name)
+    assert fresh is not None
+    return fresh
+
+
+def create_tables(cursor: SqlCursor, dialect: str, projection: Projection, generation: int) -> None:
+    for table in projection.tables:
+        for statement in table.create_statements(dialect, generation):
+            cursor.execute(statement)
+
+
+def _now() -> int:
+    return time.time_ns() // 1000
+
+
+def apply_page(
+    cursor: SqlCursor,
+    projection: Projection,
+    generation: int,
+    cache: RowCache,
+    events: Sequence[RecordedEvent],
+) -> None:
+    writer = PageWriter(cursor, tables_by_name(projection.tables), generation, cache)
+    for event in events:
+        projection.apply(writer, event)
+    writer.flush()
+
+
+class ProjectionWorker:
+    """Keeps one projection up to date with the log."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        backend: Backend,
+        projection: Projection,
+        *,
+        page_size: int = 2000,
+    ) -> None:
+        self.store = store
+        self.backend = backend
+        self.projection = projection
+        self.page_size = page_size
+        self._cache = RowCache()
+        self._state: ProjectionState | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+        self.failures = 0
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    def position(self) -> int:
+        state = read_state(self.backend, self.name)
+        return state.position if state else 0
+
+    def prepare(self) -> None:
+        self._state = ensure_projection(self.backend, self.projection)
+        self._cache = RowCache()
+
+    def step(self) -> int:
+        """Applies the next page, if any; the number of events applied."""
+        if self._state is None:
+            self.prepare()
+        state = self._state
+        assert state is not None
+        events = self.store.read(state.position, self.page_size)
+        if not events:
+            return 0
+        last = events[-1].position
+        try:
+            with self.backend.transaction() as cursor:
+                apply_page(cursor, self.projection, state.generation, self._cache, events)
+                cursor.execute(
+                    "UPDATE workledger_projections SET position = %s, updated_at = %s "
+                    "WHERE name = %s AND position = %s AND generation = %s",
+                    (last, _now(), self.name, state.position, state.generation),
+                )
+                cursor.execute(
+                    "SELECT position FROM workledger_projections WHERE name = %s", (self.name,)
+                )
+                moved = cursor.fetchone()
+                if moved is None or moved[0] != last:
+                    raise PositionLost(self.name)
+        except PositionLost:
+            # A rebuild switched generations, or another worker got there first: start over.
+            self._state = None
+            self._cache = RowCache()
+            return 0
+        except BaseException:
+            # Whatever the page did is rolled back; the next step starts from the stored state.
+            self._state = None
+            self._cache = RowCache()
+            raise
+        self._state = ProjectionState(
+            state.name, last, state.generation, state.schema_version, _now()
+        )
+        return len(events)
+
+    def catch_up(self, until: int | None = None) -> int:
+        """Applies pages until the log (or ``until``) is reached; the events applied."""
+        applied = 0
+        while True:
+            count = self.step()
+            applied += count
+            state = self._state
+            if count == 0 or (until is not None and state is not None and state.position >= until):
+                return applied
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"workledger-projection-{self.name}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        pause = 0.5
+        while not self._stop.is_set():
+            try:
+                if self.step() == 0:
+                    state = self._state
+                    self.store.wait_for_events(state.position if state else 0, 1.0)
+                self.last_error = None
+                pause = 0.5
+            except Exception as error:
+                self.failures += 1
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.exception("projection %s failed; retrying from its last position", self.name)
+                self._stop.wait(pause)
+                pause = min(pause * 2, 30.0)
+
+
+@dataclass(frozen=True)
+class RebuildProgress:
+    applied: int
+    position: int
+    target: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.applied / self.seconds if self.seconds > 0 else 0.0
+
+
+def rebuild(
+    store: EventStore,
+    backend: Backend,
+    projection: Projection,
+    *,
+    page_size: int = 5000,
+    progress: Callable[[RebuildProgress], None] | None = None,
+) -> RebuildProgress:
+    """Builds a fresh generation of the projection from the start of the log, then switches.
+
+    The current generation keeps serving queries and its worker keeps running while the new one
+    is filled; the switch happens in one transaction once the new generation has caught up.
+    """
+    current = ensure_projection(backend, projection)
+    generation = current.generation + 1
+    with backend.transaction() as cursor:
+        for table in projection.tables:
+            cursor.execute(table.drop_statement(generation))
+        create_tables(cursor, backend.name, projection, generation)
+    cache = RowCache()
+    cache.complete = True
+    started = time.perf_counter()
+    position = 0
+    applied = 0
+    target = store.last_position()
+    while True:
+        events = store.read(position, page_size)
+        if events:
+            with backend.transaction() as cursor:
+                apply_page(cursor, projection, generation, cache, events)
+            position = events[-1].position
+            applied += len(events)
+            if progress is not None:
+                elapsed = time.perf_counter() - started
+                progress(RebuildProgress(applied, position, max(target, position), elapsed))
+            continue
+        # Caught up: switch in one transaction, applying whatever arrived meanwhile.
+        with backend.transaction() as cursor:
+            tail = store.read(position, page_size)
+            if tail:
+                apply_page(cursor, projection, generation, cache, tail)
+                position = tail[-1].position
+                applied += len(tail)
+            continue_building = len(tail) == page_size
+            if not continue_building:
+                cursor.execute(
+                    "UPDATE workledger_projections SET position = %s, generation = %s, "
+                    "updated_at = %s WHERE name = %s",
+                    (position, generation, _now(), projection.name),
+                )
+        if continue_building:
+            continue
+        break
+    # The generation just replaced stays until the next switch, so queries still reading it end
+    # well; older ones go.
+    with backend.transaction() as cursor:
+        for table in projection.tables:
+            for old in range(1, generation - 1):
+                cursor.execute(table.drop_statement(old))
+    final = RebuildProgress(applied, position, position, time.perf_counter() - started)
+    if progress is not None:
+        progress(final)
+    return final
+
+
+def event_time(event: RecordedEvent) -> int:
+    """When the event occurred, as the tables store time."""
+    return micros(event.metadata.occurred_at)

@@ -138,7 +138,9 @@ def app_from_env() -> FastAPI:
 
     settings = Settings.from_env()
     runtime = build_runtime(
-        settings, run_scheduler=os.environ.get("WORKLEDGER_RUN_SCHEDULER") == "1"
+        settings,
+        run_scheduler=os.environ.get("WORKLEDGER_RUN_SCHEDULER") == "1",
+        run_workers=os.environ.get("WORKLEDGER_RUN_WORKERS") == "1",
     )
     return create_app(runtime, close_on_shutdown=True)
 

@@ -26,7 +26,14 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
             "workledger: several workers need PostgreSQL (WORKLEDGER_DATABASE_URL)", file=sys.stderr
         )
         return 2
-    runtime = build_runtime(settings, run_scheduler=scheduler)
+    if workers > 1 and scheduler:
+        print(
+            "workledger: serve runs everything in one process; for several API processes run"
+            " `workledger api --workers N` beside `workledger worker`",
+            file=sys.stderr,
+        )
+        return 2
+    runtime = build_runtime(settings, run_scheduler=scheduler, run_workers=scheduler)
     store = "PostgreSQL" if settings.database_url else f"SQLite at {settings.sqlite_path}"
     print(f"workledger: events in {store}", flush=True)
     if args.admin_token or not settings.database_url:
@@ -36,7 +43,8 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
     print(f"workledger: open         http://{shown}:{port}/docs", flush=True)
     if workers > 1:
         runtime.close()
-        os.environ["WORKLEDGER_RUN_SCHEDULER"] = "1" if scheduler else "0"
+        os.environ["WORKLEDGER_RUN_SCHEDULER"] = "0"
+        os.environ["WORKLEDGER_RUN_WORKERS"] = "0"
         uvicorn.run(
             "services.app:app_from_env",
             factory=True,
@@ -54,13 +62,114 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
     return 0
 
 
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from services.app import build_runtime
+    from services.projections.views import all_projections
+
+    names = [projection.name for projection in all_projections()]
+    if args.view is not None and args.view not in names:
+        print(f"workledger: no view {args.view!r}; views: {', '.join(names)}", file=sys.stderr)
+        return 2
+    views = [args.view] if args.view else None
+    runtime = build_runtime(settings, run_scheduler=not args.no_scheduler, views=views)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    runtime.start()
+    running = ", ".join(worker.name for worker in runtime.workers)
+    print(f"workledger: worker running views: {running}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        runtime.close()
+    return 0
+
+
+def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from services.app import make_codec, open_backend, utc_now
+    from services.infrastructure.store import EventStore
+    from services.projections.runner import RebuildProgress, rebuild
+    from services.projections.views import all_projections
+
+    projections = {projection.name: projection for projection in all_projections()}
+    if args.view not in projections:
+        print(
+            f"workledger: no view {args.view!r}; views: {', '.join(projections)}", file=sys.stderr
+        )
+        return 2
+    backend = open_backend(settings)
+    store = EventStore(backend, make_codec(), utc_now)
+    shown = [0.0]
+
+    def progress(step: RebuildProgress) -> None:
+        now = time.monotonic()
+        if now - shown[0] < 0.2 and step.position < step.target:
+            return
+        shown[0] = now
+        share = step.position / step.target if step.target else 1.0
+        bar = "#" * int(share * 30)
+        print(
+            f"\r{args.view} [{bar:<30}] {share:6.1%} {step.applied:>10,} events "
+            f"{step.rate:>9,.0f} events/s",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:
+        result = rebuild(store, backend, projections[args.view], progress=progress)
+    finally:
+        backend.close()
+    print(file=sys.stderr)
+    print(
+        f"workledger: rebuilt {args.view} from {result.applied:,} events in {result.seconds:.1f} s "
+        f"({result.rate:,.0f} events/s); now at position {result.position}"
+    )
+    return 0
+
+
+def _status(settings: Settings, args: argparse.Namespace) -> int:
+    from services.app import make_codec, open_backend, utc_now
+    from services.infrastructure.store import EventStore
+    from services.projections.runner import read_state
+    from services.projections.views import all_projections
+
+    backend = open_backend(settings)
+    try:
+        store = EventStore(backend, make_codec(), utc_now)
+        last = store.last_position()
+        now = utc_now()
+        print(f"log: {last} events")
+        print(f"{'view':<12} {'position':>10} {'lag events':>11} {'lag seconds':>12}")
+        for projection in all_projections():
+            state = read_state(backend, projection.name)
+            position = state.position if state else 0
+            behind = store.read(position, 1)
+            lag_seconds = (now - behind[0].recorded_at).total_seconds() if behind else 0.0
+            print(
+                f"{projection.name:<12} {position:>10} {last - position:>11} {lag_seconds:>12.1f}"
+            )
+    finally:
+        backend.close()
+    return 0
+
+
 def _token_create(settings: Settings, args: argparse.Namespace) -> int:
     from services.app import open_backend
     from services.infrastructure.tokens import TokenStore
 
     backend = open_backend(settings)
     try:
-        member_id = UUID(args.member) if args.member else None
+        try:
+            member_id = UUID(args.member) if args.member else None
+        except ValueError:
+            print(f"workledger: --member must be a member id, not {args.member!r}", file=sys.stderr)
+            return 2
         print(TokenStore(backend).create(args.role, member_id))
     finally:
         backend.close()
@@ -88,6 +197,12 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="print a new admin token at start (always done on SQLite)",
         )
+    worker = commands.add_parser("worker", help="run projection workers and the scheduler")
+    worker.add_argument("--view", help="run only this view's worker")
+    worker.add_argument("--no-scheduler", action="store_true", help="don't tick operations")
+    rebuild = commands.add_parser("rebuild", help="rebuild a view from the log while it serves")
+    rebuild.add_argument("view", metavar="NAME")
+    commands.add_parser("status", help="each view's position and lag")
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it alone")
@@ -108,6 +223,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(settings, args, scheduler=True)
     if args.command == "api":
         return _serve(settings, args, scheduler=False)
+    if args.command == "worker":
+        return _worker(settings, args)
+    if args.command == "rebuild":
+        return _rebuild(settings, args)
+    if args.command == "status":
+        return _status(settings, args)
     if args.command == "token":
         return _token_create(settings, args)
     raise AssertionError(args.command)

@@ -90,12 +90,12 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
 
 
 def empty_postgres(url: str) -> None:
-    """Removes every row workledger wrote, so each test starts from an empty log."""
+    """Removes every row of every table, so each test starts from an empty log and no views."""
     with psycopg.connect(url, autocommit=True) as conn:
         tables = [
             row[0]
             for row in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE tablename LIKE 'workledger%%'"
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()
         ]
         if tables:

@@ -1,0 +1,306 @@
+"""The projection runner: exactly-once pages, crash recovery, prompt wake-ups, rebuilds."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain import team
+from services.app import make_codec
+from services.infrastructure.codec import EventMetadata, RecordedEvent
+from services.infrastructure.store import Backend, EventStore, NewEvent, PendingCommit, StreamAppend
+from services.projections.readmodel import Column, PageWriter, Snapshot, Table
+from services.projections.runner import (
+    ProjectionWorker,
+    event_time,
+    read_state,
+    rebuild,
+)
+
+STREAMS = Table(
+    "rt_stream",
+    key=("stream_id",),
+    columns=(Column("stream_id"), Column("events", "int"), Column("last_type")),
+)
+SEEN = Table(
+    "rt_seen",
+    key=("position",),
+    columns=(Column("position", "int"), Column("stream_id")),
+    versioned=False,
+)
+
+
+class CountingProjection:
+    """Counts events per stream and records every position it applies."""
+
+    name = "runner_test"
+    schema_version = 1
+    tables: tuple[Table, ...] = (STREAMS, SEEN)
+
+    def __init__(self) -> None:
+        self.fail_at: int | None = None
+
+    def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
+        if self.fail_at is not None and event.position == self.fail_at:
+            raise RuntimeError(f"injected failure at {event.position}")
+        key = (str(event.stream_id),)
+        current = writer.get("rt_stream", key)
+        count = current["events"] + 1 if current else 1
+        writer.put(
+            "rt_stream",
+            {"stream_id": key[0], "events": count, "last_type": event.type},
+            event_time(event),
+            event.position,
+        )
+        writer.append("rt_seen", {"position": event.position, "stream_id": key[0]})
+
+
+def _metadata(moment: datetime) -> EventMetadata:
+    correlation = uuid4()
+    return EventMetadata(uuid4(), "system", moment, correlation, correlation)
+
+
+def _write(store: EventStore, streams: list[UUID], versions: dict[UUID, int]) -> None:
+    """One batch: one event on each of ``streams``."""
+    moment = datetime.now(UTC)
+    pending = []
+    for stream in streams:
+        version = versions.get(stream, 0)
+        event: Any = (
+            team.TeamCreated(stream, "t", None) if version == 0 else team.TeamRenamed(f"t{version}")
+        )
+        pending.append(
+            PendingCommit([StreamAppend(stream, version, (NewEvent(event, _metadata(moment)),))])
+        )
+        versions[stream] = version + 1
+    store.commit(pending)
+
+
+def _dump(backend: Backend, generation: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    streams = backend.fetchall(
+        f"SELECT stream_id, events, last_type, valid_from, valid_to, position "
+        f"FROM {STREAMS.physical(generation)} ORDER BY stream_id, position"
+    )
+    seen = backend.fetchall(
+        f"SELECT position, stream_id FROM {SEEN.physical(generation)} ORDER BY position"
+    )
+    return streams, seen
+
+
+@pytest.fixture
+def store(backend: Backend) -> EventStore:
+    return EventStore(backend, make_codec())
+
+
+def _generation(backend: Backend) -> int:
+    state = read_state(backend, CountingProjection.name)
+    assert state is not None
+    return state.generation
+
+
+def test_a_worker_applies_every_event_once_in_log_order(
+    store: EventStore, backend: Backend
+) -> None:
+    versions: dict[UUID, int] = {}
+    streams = [uuid4() for _ in range(5)]
+    for _ in range(7):
+        _write(store, streams, versions)
+    worker = ProjectionWorker(store, backend, CountingProjection(), page_size=4)
+    assert worker.catch_up() == 35
+    assert worker.position() == store.last_position()
+    counts, seen = _dump(backend, _generation(backend))
+    assert [row[0] for row in seen] == sorted({row[0] for row in seen})
+    assert len(seen) == 35
+    current = [row for row in counts if row[4] is None]
+    assert sorted(row[1] for row in current) == [7] * 5
+
+
+def test_a_failing_event_stops_the_worker_at_its_last_committed_page(
+    store: EventStore, backend: Backend
+) -> None:
+    versions: dict[UUID, int] = {}
+    stream = uuid4()
+    for _ in range(10):
+        _write(store, [stream], versions)
+    projection = CountingProjection()
+    projection.fail_at = 6
+    worker = ProjectionWorker(store, backend, projection, page_size=3)
+    with pytest.raises(RuntimeError, match="injected"):
+        worker.catch_up()
+    assert worker.position() == 3, "the page holding the failure was rolled back whole"
+    _, seen = _dump(backend, _generation(backend))
+    assert [row[0] for row in seen] == [1, 2, 3]
+    projection.fail_at = None
+    worker.catch_up()
+    _, seen = _dump(backend, _generation(backend))
+    assert [row[0] for row in seen] == list(range(1, 11))
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    batches=st.lists(st.integers(1, 4), min_size=1, max_size=8),
+    page_size=st.integers(1, 5),
+    crash_after=st.integers(0, 40),
+)
+def test_a_worker_killed_after_any_page_and_restarted_ends_equal_to_one_that_never_stopped(
+    backend: Backend, batches: list[int], page_size: int, crash_after: int
+) -> None:
+    from tests.conftest import empty_postgres
+
+    if backend.name == "postgresql":
+        empty_postgres(backend.url)  # type: ignore[attr-defined]
+    else:
+        with backend.transaction() as cursor:
+            cursor.execute("DELETE FROM workledger_events")
+            cursor.execute("DROP TABLE IF EXISTS workledger_projections")
+    store = EventStore(backend, make_codec())
+    with backend.transaction() as cursor:
+        for generation in range(1, 5):
+            cursor.execute(STREAMS.drop_statement(generation))
+            cursor.execute(SEEN.drop_statement(generation))
+    versions: dict[UUID, int] = {}
+    streams = [uuid4() for _ in range(3)]
+    for size in batches:
+        _write(store, streams[:size], versions)
+    interrupted = ProjectionWorker(store, backend, CountingProjection(), page_size=page_size)
+    for _ in range(crash_after):
+        if interrupted.step() == 0:
+            break
+    # A new worker object is a restarted process: nothing survives but what was committed.
+    restarted = ProjectionWorker(store, backend, CountingProjection(), page_size=page_size)
+    restarted.catch_up()
+    after_crash = _dump(backend, _generation(backend))
+    rebuild(store, backend, CountingProjection(), page_size=1000)
+    assert _dump(backend, _generation(backend)) == after_crash
+
+
+def test_a_rebuild_switches_generations_and_the_live_worker_follows(
+    store: EventStore, backend: Backend
+) -> None:
+    versions: dict[UUID, int] = {}
+    stream = uuid4()
+    for _ in range(5):
+        _write(store, [stream], versions)
+    live = ProjectionWorker(store, backend, CountingProjection())
+    live.catch_up()
+    before = _generation(backend)
+    result = rebuild(store, backend, CountingProjection())
+    assert result.applied == 5
+    assert _generation(backend) == before + 1
+    _write(store, [stream], versions)
+    live.catch_up()
+    live.catch_up()
+    counts, seen = _dump(backend, before + 1)
+    assert len(seen) == 6
+    assert [row[1] for row in counts if row[4] is None] == [6]
+
+
+def test_as_of_sees_the_version_valid_at_that_moment(store: EventStore, backend: Backend) -> None:
+    versions: dict[UUID, int] = {}
+    stream = uuid4()
+    _write(store, [stream], versions)
+    middle = datetime.now(UTC)
+    time.sleep(0.002)
+    _write(store, [stream], versions)
+    ProjectionWorker(store, backend, CountingProjection()).catch_up()
+    generation = _generation(backend)
+    from services.projections.readmodel import micros
+
+    for moment, expected in ((None, 2), (micros(middle), 1)):
+        snapshot = Snapshot(generation, moment)
+        condition, params = snapshot.visible()
+        rows = backend.fetchall(
+            f"SELECT events FROM {snapshot.name(STREAMS)} WHERE {condition}", params
+        )
+        assert rows == [(expected,)]
+
+
+@pytest.fixture
+def postgres_store(postgres_backend: Backend) -> EventStore:
+    return EventStore(postgres_backend, make_codec())
+
+
+def test_writers_that_overlap_commit_in_position_order_and_the_worker_applies_both(
+    postgres_store: EventStore, postgres_backend: Backend
+) -> None:
+    codec = make_codec()
+    first_inserted = threading.Event()
+    release_first = threading.Event()
+    positions: dict[str, list[int]] = {}
+
+    def write(name: str, hold: bool) -> None:
+        stream = uuid4()
+        state = codec.encode(
+            team.TeamCreated(stream, name, None), _metadata(datetime.now(UTC)), datetime.now(UTC)
+        )
+        with postgres_backend.write_transaction() as tx:
+            positions[name] = tx.insert_events([(stream, 1, "TeamCreated", state)])
+            if hold:
+                first_inserted.set()
+                release_first.wait(5)
+
+    first = threading.Thread(target=write, args=("first", True))
+    first.start()
+    assert first_inserted.wait(5)
+    second = threading.Thread(target=write, args=("second", False))
+    second.start()
+    worker = ProjectionWorker(postgres_store, postgres_backend, CountingProjection())
+    assert worker.catch_up() == 0, "nothing is visible before the first writer commits"
+    time.sleep(0.2)
+    assert second.is_alive(), "the second writer waits for the log's lock"
+    release_first.set()
+    first.join(5)
+    second.join(5)
+    assert positions["first"][0] < positions["second"][0]
+    assert worker.catch_up() == 2
+    _, seen = _dump(postgres_backend, _generation(postgres_backend))
+    assert [row[0] for row in seen] == [positions["first"][0], positions["second"][0]]
+
+
+def test_a_killed_listen_connection_delays_the_worker_but_never_stops_it(
+    postgres_store: EventStore,
+    postgres_backend: Backend,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    worker = ProjectionWorker(postgres_store, postgres_backend, CountingProjection())
+    worker.start()
+    try:
+        versions: dict[UUID, int] = {}
+        stream = uuid4()
+        _write(postgres_store, [stream], versions)
+        _wait_until(lambda: worker.position() == postgres_store.last_position())
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN%%' AND datname = current_database()"
+            ).fetchall()
+        assert killed, "the worker had a LISTEN connection to kill"
+        # As if written by another process: no in-process wake-up, only LISTEN or polling.
+        monkeypatch.setattr(postgres_backend, "notify_committed", lambda: None)
+        for _ in range(3):
+            _write(postgres_store, [stream], versions)
+        started = time.monotonic()
+        _wait_until(lambda: worker.position() == postgres_store.last_position(), timeout=5)
+        assert time.monotonic() - started < 2.5
+    finally:
+        worker.stop()
+
+
+def _wait_until(condition: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)

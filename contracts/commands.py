@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -21,7 +21,11 @@ ProjectKey = Annotated[
 ]
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=320,
+        pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$",
+    ),
 ]
 Role = Literal["admin", "manager", "member", "viewer"]
 Priority = Literal["urgent", "high", "medium", "low", "none"]
@@ -42,10 +46,27 @@ WEEKDAYS: tuple[Weekday, ...] = (
 )
 
 
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, BaseModel):
+        return any(_holds_nul(getattr(value, name)) for name in type(value).model_fields)
+    return False
+
+
 class Body(BaseModel):
-    """Every command body: strict about unknown fields."""
+    """Every command body: strict about unknown fields; no text may hold a NUL character."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _refuse_nul(self) -> Self:
+        for name in type(self).model_fields:
+            if _holds_nul(getattr(self, name)):
+                raise ValueError(f"{name} must not contain NUL characters")
+        return self
 
 
 class CreateTeam(Body):

@@ -300,9 +300,12 @@ class IssueUnlinked:
 
 @dataclass(frozen=True)
 class IssueCommented:
+    """Schema version 2 added ``reply_to``, the comment this one answers (if any)."""
+
     comment_id: UUID
     author: str
     body: str
+    reply_to: UUID | None = None
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,14 @@ ROLES: tuple[Role, ...] = get_args(Role)
 def normalise_email(email: str) -> str:
     """Emails compare case-insensitively; this is the form that is stored and kept unique."""
     address = email.strip().lower()
-    local, at, domain = address.partition("@")
-    if not at or not local or "." not in domain or " " in address or domain.startswith("."):
+    local, _, domain = address.partition("@")
+    if (
+        address.count("@") != 1
+        or not local
+        or "." not in domain.strip(".")
+        or domain.startswith(".")
+        or any(character.isspace() or not character.isprintable() for character in address)
+    ):
         raise InvalidInput("email is not a valid address", field="email")
     return address
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from uuid import UUID
 
@@ -17,8 +18,9 @@ def require_text(value: str, field: str) -> str:
 
 
 def require_non_negative(value: float | None, field: str) -> None:
-    if value is not None and value < 0:
-        raise InvalidInput(f"{field} must be zero or more", field=field)
+    """A finite number, zero or more (``None`` means "not given" and passes)."""
+    if value is not None and not (0 <= value < math.inf):
+        raise InvalidInput(f"{field} must be a finite number, zero or more", field=field)
 
 
 def reachable(start: UUID, edges: Mapping[UUID, Iterable[UUID]]) -> frozenset[UUID]:

@@ -50,7 +50,13 @@ def open_backend(settings: Settings) -> Backend:
 
 
 def make_codec() -> EventCodec:
-    return EventCodec(EVENT_CLASSES)
+    """The codec of every domain event, with the schema versions and upcasters of changed ones."""
+    return EventCodec(
+        EVENT_CLASSES,
+        schema_versions={"IssueCommented": 2},
+        # Version 2 added ``reply_to``: a comment recorded before replies existed answers none.
+        upcasters={("IssueCommented", 1): lambda data: {**data, "reply_to": None}},
+    )
 
 
 @dataclass
@@ -88,6 +94,8 @@ class Runtime:
         if not self._started:
             return
         self.scheduler.stop()
+        for worker in self.workers:
+            worker.request_stop()
         for worker in self.workers:
             worker.stop()
         self.committer.stop()

@@ -49,16 +49,19 @@ class GroupCommitter:
     def stop(self) -> None:
         with self._lock:
             thread, self._thread = self._thread, None
+            if thread is not None:
+                # Under the lock, so every command accepted before the stop is queued before it.
+                self._queue.put(None)
         if thread is not None:
-            self._queue.put(None)
             thread.join()
 
     def submit(self, pending: PendingCommit) -> CommitOutcome:
         """Commits ``pending`` with whatever else is waiting, and returns its own outcome."""
-        if self._thread is None:
-            raise CommitterStopped("the committer is not running")
         future: Future[CommitOutcome] = Future()
-        self._queue.put(_Job(pending, future))
+        with self._lock:
+            if self._thread is None:
+                raise CommitterStopped("the committer is not running")
+            self._queue.put(_Job(pending, future))
         return future.result()
 
     def _run(self) -> None:
@@ -85,8 +88,13 @@ class GroupCommitter:
         try:
             outcomes = self._store.commit([job.pending for job in jobs])
         except BaseException as error:  # every waiting command must hear of the failure
+            if len(jobs) == 1:
+                jobs[0].future.set_exception(error)
+                return
+            # Nothing was written. One command can spoil a batch, so each is tried alone and
+            # gets its own answer.
             for job in jobs:
-                job.future.set_exception(error)
+                self._commit([job])
             return
         self.batches += 1
         self.commands += len(jobs)

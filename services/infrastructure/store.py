@@ -242,14 +242,19 @@ class EventStore:
     def last_position(self) -> int:
         return self.backend.max_position()
 
-    def wait_for_events(self, after: int, timeout: float) -> int:
-        """Waits up to ``timeout`` seconds for the log to pass ``after``; the last position."""
+    def wait_for_events(
+        self, after: int, timeout: float, stop: threading.Event | None = None
+    ) -> int:
+        """Waits up to ``timeout`` seconds for the log to pass ``after``; the last position.
+
+        ``stop``, when set (and the backend's commit signal bumped), ends the wait early.
+        """
         deadline = time.monotonic() + timeout
         while True:
             generation = self.backend.commit_generation()
             last = self.backend.max_position()
             remaining = deadline - time.monotonic()
-            if last > after or remaining <= 0:
+            if last > after or remaining <= 0 or (stop is not None and stop.is_set()):
                 return last
             self.backend.wait_for_events(generation, remaining)
 
@@ -280,6 +285,7 @@ class EventStore:
             outcomes: list[CommitOutcome | None] = []
             accepted: list[tuple[int, PendingCommit]] = []
             rows: list[EventRow] = []
+            new_claims: list[Claim] = []
             for index, pending in enumerate(batch):
                 refusal = self._refusal(pending, versions, known_keys, owners)
                 outcomes.append(refusal)
@@ -294,15 +300,16 @@ class EventStore:
                         rows.append((append.stream_id, version, type(new.event).__name__, state))
                     versions[append.stream_id] = version
                 for claim in pending.claims:
-                    owners[(claim.scope, claim.value)] = claim.owner_id
-                if pending.idempotency is not None:
+                    if (claim.scope, claim.value) not in owners:
+                        owners[(claim.scope, claim.value)] = claim.owner_id
+                        new_claims.append(claim)
+                if pending.idempotency is not None and pending.render is not None:
                     # A later command in this batch with the same key is answered by this one.
                     key = (pending.idempotency.principal, pending.idempotency.key)
                     known_keys[key] = StoredResponse(0, {}, pending.idempotency.fingerprint)
 
             positions = tx.insert_events(rows) if rows else []
             records: list[tuple[IdempotencyKey, StoredResponse, datetime]] = []
-            claims: list[Claim] = []
             cursor = 0
             for index, pending in accepted:
                 count = sum(len(a.events) for a in pending.appends)
@@ -310,13 +317,12 @@ class EventStore:
                 cursor += count
                 response = pending.render(own) if pending.render else None
                 outcomes[index] = Committed(own, response)
-                claims.extend(pending.claims)
                 if pending.idempotency is not None and response is not None:
                     records.append((pending.idempotency, response, recorded_at))
             if records:
                 tx.insert_idempotency(records)
-            if claims:
-                tx.insert_claims(claims)
+            if new_claims:
+                tx.insert_claims(new_claims)
         if any(isinstance(outcome, Committed) and outcome.positions for outcome in outcomes):
             self.backend.notify_committed()
         self._answer_in_batch_replays(batch, outcomes)

@@ -103,9 +103,17 @@ def ensure_projection(backend: Backend, projection: Projection) -> ProjectionSta
 
 
 def create_tables(cursor: SqlCursor, dialect: str, projection: Projection, generation: int) -> None:
-    for table in projection.tables:
-        for statement in table.create_statements(dialect, generation):
-            cursor.execute(statement)
+    statements = [
+        statement
+        for table in projection.tables
+        for statement in table.create_statements(dialect, generation)
+    ]
+    if dialect == "postgresql":
+        # One round trip: PostgreSQL runs a parameterless multi-statement string as a whole.
+        cursor.execute(";\n".join(statements))
+        return
+    for statement in statements:
+        cursor.execute(statement)
 
 
 def _now() -> int:
@@ -217,8 +225,13 @@ class ProjectionWorker:
         )
         self._thread.start()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Asks the worker to stop after its current page, waking it if it waits."""
         self._stop.set()
+        self.backend.notify_committed()
+
+    def stop(self) -> None:
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
@@ -229,7 +242,7 @@ class ProjectionWorker:
             try:
                 if self.step() == 0:
                     state = self._state
-                    self.store.wait_for_events(state.position if state else 0, 1.0)
+                    self.store.wait_for_events(state.position if state else 0, 1.0, self._stop)
                 self.last_error = None
                 pause = 0.5
             except Exception as error:

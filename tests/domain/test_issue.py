@@ -171,11 +171,6 @@ def test_an_estimate_of_zero_is_allowed() -> None:
     assert spec.given().when(create(estimate=0.0)) == [replace(created, estimate=0.0)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="require_non_negative tests `value < 0`, which is False for NaN, so a NaN estimate "
-    "passes the 'estimate >= 0' invariant (domain/rules.py:20)",
-)
 def test_an_estimate_that_is_not_a_number_is_refused() -> None:
     error = spec.given().rejects(create(estimate=float("nan")), InvalidInput)
     assert error.field == "estimate"

@@ -1,0 +1,503 @@
+"""The Kafka relay: publishes every event of the log to a Kafka topic, in log order.
+
+Each record is one event as a CloudEvent in structured JSON (header ``content-type:
+application/cloudevents+json``), keyed by the id of the object it happened to, so each object's
+events land in one partition in order. The relay reads the log a page at a time, sends a batch,
+waits until the broker has acknowledged all of it (``acks=all``, idempotent producer), and only
+then saves its position, in a table of its own. So it publishes every event at least once: after a
+crash it resumes from its saved position and re-sends at most the batch that was unacknowledged,
+and consumers deduplicate on the CloudEvent ``id``.
+
+Order survives failures because batches go one at a time and each is small enough to travel as a
+single record batch per partition, which the broker takes whole or not at all: when a send fails,
+nothing later of that partition can already have landed after the gap. On any failure the relay
+drops its producer, backs off, and starts again from its saved position, so a broker outage only
+delays events; it never drops or reorders them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
+
+from contracts.cloudevents import STRUCTURED_CONTENT_TYPE
+from services.infrastructure.codec import RecordedEvent
+from services.infrastructure.settings import Settings
+from services.infrastructure.store import Backend, EventStore
+from services.projections.cloudevents import CloudEventMapper
+
+log = logging.getLogger("workledger.relay")
+
+Clock = Callable[[], datetime]
+Acknowledged = Callable[[Sequence[RecordedEvent]], None]
+
+POSITIONS_TABLE = "workledger_relay_positions"
+HEADERS = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
+# A Kafka record batch holds at most about 1 MB; a relay batch stays under it, counting each
+# record's key, value, header and framing.
+RECORD_BATCH_BYTES = 1_000_000
+RECORD_OVERHEAD_BYTES = 96
+STATUS_LOG_SECONDS = 30.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RelayStatus:
+    """Where a relay stands: what it has published, how far behind it is, and how it fares."""
+
+    name: str
+    topic: str
+    position: int
+    head: int
+    lag_events: int
+    lag_seconds: float
+    broker_reachable: bool | None
+    last_error: str | None
+    last_error_at: datetime | None
+    updated_at: datetime | None
+    running: bool
+
+    def describe(self) -> str:
+        """One line for ``workledger status`` and the relay's log."""
+        broker = {True: "reachable", False: "unreachable", None: "unknown"}[self.broker_reachable]
+        line = (
+            f"relay {self.name}: position {self.position} of {self.head}, "
+            f"lag {self.lag_events} events / {self.lag_seconds:.1f} s, broker {broker}"
+        )
+        if self.last_error and not self.broker_reachable:
+            line += f", last error: {self.last_error}"
+        return line
+
+
+class RelayPositions:
+    """The relays' positions, saved in their own table of the event store's database."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        backend.execute(
+            f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} ("
+            " name TEXT PRIMARY KEY, position BIGINT NOT NULL, updated_at TEXT NOT NULL,"
+            " last_error TEXT, last_error_at TEXT)"
+        )
+
+    def load(self, name: str) -> int:
+        rows = self._backend.fetchall(
+            f"SELECT position FROM {POSITIONS_TABLE} WHERE name = %s", (name,)
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def save(self, name: str, position: int, at: datetime) -> None:
+        with self._backend.transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO {POSITIONS_TABLE} (name, position, updated_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT (name) DO UPDATE"
+                " SET position = excluded.position, updated_at = excluded.updated_at",
+                (name, position, at.isoformat()),
+            )
+
+    def record_error(self, name: str, error: str, at: datetime) -> None:
+        with self._backend.transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO {POSITIONS_TABLE} (name, position, updated_at, last_error,"
+                " last_error_at) VALUES (%s, 0, %s, %s, %s)"
+                " ON CONFLICT (name) DO UPDATE"
+                " SET last_error = excluded.last_error, last_error_at = excluded.last_error_at",
+                (name, at.isoformat(), error, at.isoformat()),
+            )
+
+    def status(
+        self,
+        store: EventStore,
+        name: str,
+        topic: str,
+        now: datetime,
+        *,
+        running: bool = False,
+        broker_reachable: bool | None = None,
+    ) -> RelayStatus:
+        """The relay's status from what it saved; a running relay adds what it knows live."""
+        rows = self._backend.fetchall(
+            f"SELECT position, updated_at, last_error, last_error_at FROM {POSITIONS_TABLE}"
+            " WHERE name = %s",
+            (name,),
+        )
+        position, updated_at, last_error, last_error_at = (
+            (int(rows[0][0]), _time(rows[0][1]), rows[0][2], _time(rows[0][3]))
+            if rows
+            else (0, None, None, None)
+        )
+        if broker_reachable is None and updated_at is not None:
+            broker_reachable = last_error_at is None or last_error_at < updated_at
+        head = store.last_position()
+        oldest = store.read(position, 1)
+        lag_seconds = max(0.0, (now - oldest[0].recorded_at).total_seconds()) if oldest else 0.0
+        return RelayStatus(
+            name=name,
+            topic=topic,
+            position=position,
+            head=head,
+            lag_events=max(0, head - position),
+            lag_seconds=lag_seconds,
+            broker_reachable=broker_reachable,
+            last_error=last_error,
+            last_error_at=last_error_at,
+            updated_at=updated_at,
+            running=running,
+        )
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def relay_name(topic: str) -> str:
+    """A relay is named after its topic: a new topic is published from the start of the log."""
+    return f"kafka:{topic}"
+
+
+class _Stopping(Exception):
+    """The relay was asked to stop while it waited."""
+
+
+@dataclass(frozen=True)
+class _Record:
+    event: RecordedEvent
+    key: bytes
+    value: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.key) + len(self.value) + RECORD_OVERHEAD_BYTES
+
+
+class _BatchReader:
+    """Reads and encodes the log ahead of the publisher in a thread of its own, so that reading
+    the next batch overlaps with waiting for the broker to acknowledge the current one."""
+
+    def __init__(self, read: Callable[[int], list[list[_Record]]], position: int) -> None:
+        self._read = read
+        self._batches: queue.Queue[list[_Record] | Exception] = queue.Queue(maxsize=2)
+        self._closing = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(position,), name="workledger-relay-reader", daemon=True
+        )
+        self._thread.start()
+
+    def next_batch(self, timeout: float) -> list[_Record] | None:
+        """The next batch in log order, or ``None`` if none came within ``timeout``."""
+        try:
+            batch = self._batches.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if isinstance(batch, Exception):
+            raise batch
+        return batch
+
+    def close(self) -> None:
+        self._closing.set()
+        self._thread.join()
+
+    def _run(self, position: int) -> None:
+        try:
+            while not self._closing.is_set():
+                for batch in self._read(position):
+                    self._put(batch)
+                    position = batch[-1].event.position
+        except Exception as error:
+            # The publisher raises it in its own thread, where failures are handled.
+            self._put(error)
+
+    def _put(self, item: list[_Record] | Exception) -> None:
+        while not self._closing.is_set():
+            try:
+                self._batches.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+
+class Relay:
+    """Follows the log and publishes each event to Kafka, at least once and in order.
+
+    ``on_acknowledged`` is called with each batch after the broker acknowledged it and before
+    the position is saved: for measurements, and to inject a crash at the worst moment in tests.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        settings: Settings,
+        *,
+        partitions: int = 6,
+        replication_factor: int = 1,
+        page_size: int = 2000,
+        batch_bytes: int = 900_000,
+        delivery_timeout_ms: int = 15_000,
+        backoff_seconds: tuple[float, float] = (0.2, 10.0),
+        clock: Clock = utc_now,
+        on_acknowledged: Acknowledged | None = None,
+    ) -> None:
+        if not settings.kafka_bootstrap_servers:
+            raise ValueError("the relay needs WORKLEDGER_KAFKA_BOOTSTRAP_SERVERS")
+        if batch_bytes >= RECORD_BATCH_BYTES:
+            raise ValueError(f"batch_bytes must stay under {RECORD_BATCH_BYTES}")
+        self.store = store
+        self.topic = settings.kafka_topic
+        self.name = relay_name(self.topic)
+        self._servers = [s.strip() for s in settings.kafka_bootstrap_servers.split(",")]
+        self._partitions = partitions
+        self._replication_factor = replication_factor
+        self._page_size = page_size
+        self._batch_bytes = batch_bytes
+        self._delivery_timeout_ms = delivery_timeout_ms
+        # delivery_timeout_ms must cover linger_ms + request_timeout_ms; linger only has to
+        # outlast the appending of one batch, since every batch is flushed as soon as it is in.
+        self._request_timeout_ms = delivery_timeout_ms // 3
+        self._first_backoff, self._max_backoff = backoff_seconds
+        self._clock = clock
+        self._on_acknowledged = on_acknowledged
+        self._mapper = CloudEventMapper(store.codec)
+        self._positions = RelayPositions(store.backend)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+        self._reachable: bool | None = None
+        self._last_error: str | None = None
+
+    # Lifecycle
+
+    def start(self) -> None:
+        """Starts publishing in a background thread."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, name="workledger-relay", daemon=True)
+            self._thread.start()
+        log.info("relay %s: publishing to %s on %s", self.name, self.topic, self._servers)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stops publishing; a batch not yet acknowledged is published again next time."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        self._stopping.set()
+        if thread is not None:
+            thread.join(timeout)
+        self._close_producer()
+
+    @property
+    def running(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def status(self) -> RelayStatus:
+        """Position, lag, broker reachability and last error, for ``workledger status``."""
+        status = self._positions.status(
+            self.store,
+            self.name,
+            self.topic,
+            self._clock(),
+            running=self.running,
+            broker_reachable=self._reachable,
+        )
+        if self._last_error is not None:
+            return dataclasses.replace(status, last_error=self._last_error)
+        return status
+
+    # Publishing
+
+    def _run(self) -> None:
+        backoff = self._first_backoff
+        while not self._stopping.is_set():
+            try:
+                self._publish_until_stopped()
+            except _Stopping:
+                break
+            except Exception as error:
+                # Nothing unacknowledged was saved: starting over from the saved position
+                # re-sends at most that batch.
+                self._note_failure(error)
+                self._close_producer()
+                if self._stopping.wait(backoff):
+                    break
+                backoff = min(backoff * 2, self._max_backoff)
+            else:
+                backoff = self._first_backoff
+
+    def _publish_until_stopped(self) -> None:
+        producer = self._connect()
+        reader = _BatchReader(self._read_batches, self._positions.load(self.name))
+        try:
+            while not self._stopping.is_set():
+                batch = reader.next_batch(timeout=0.5)
+                if batch is not None:
+                    self._publish(producer, batch)
+        finally:
+            reader.close()
+
+    def _read_batches(self, position: int) -> list[list[_Record]]:
+        """The batches of the next page after ``position``; none once the log is read."""
+        events = self.store.read(position, self._page_size)
+        if not events:
+            self.store.wait_for_events(position, 0.5)
+        return list(self._batches(events))
+
+    def _connect(self) -> KafkaProducer:
+        self._ensure_topic()
+        producer = KafkaProducer(
+            bootstrap_servers=self._servers,
+            client_id="workledger-relay",
+            acks="all",
+            enable_idempotence=True,
+            max_in_flight_requests_per_connection=1,
+            batch_size=RECORD_BATCH_BYTES,
+            linger_ms=self._request_timeout_ms,
+            request_timeout_ms=self._request_timeout_ms,
+            delivery_timeout_ms=self._delivery_timeout_ms,
+            max_block_ms=self._request_timeout_ms,
+            bootstrap_timeout_ms=self._request_timeout_ms,
+            reconnect_backoff_max_ms=1000,
+            allow_auto_create_topics=False,
+        )
+        with self._lock:
+            self._producer = producer
+        return producer
+
+    def _ensure_topic(self) -> None:
+        admin = KafkaAdminClient(
+            bootstrap_servers=self._servers,
+            client_id="workledger-relay-admin",
+            request_timeout_ms=self._request_timeout_ms,
+            bootstrap_timeout_ms=self._request_timeout_ms,
+        )
+        try:
+            admin.create_topics(
+                [NewTopic(self.topic, self._partitions, self._replication_factor)],
+                timeout_ms=self._request_timeout_ms,
+            )
+            log.info(
+                "relay %s: created topic %s (%d partitions, replication %d)",
+                self.name,
+                self.topic,
+                self._partitions,
+                self._replication_factor,
+            )
+        except TopicAlreadyExistsError:
+            pass
+        finally:
+            admin.close()
+        self._reachable = True
+
+    def _batches(self, events: Sequence[RecordedEvent]) -> Iterator[list[_Record]]:
+        """The page in batches of at most ``batch_bytes``: one record batch per partition."""
+        batch: list[_Record] = []
+        size = 0
+        for event in events:
+            record = _Record(event, str(event.stream_id).encode(), self._mapper.to_json(event))
+            if batch and size + record.size > self._batch_bytes:
+                yield batch
+                batch, size = [], 0
+            batch.append(record)
+            size += record.size
+        if batch:
+            yield batch
+
+    def _publish(self, producer: KafkaProducer, batch: list[_Record]) -> None:
+        """Sends a batch and returns once the broker acknowledged all of it; saves the position."""
+        futures = [
+            producer.send(self.topic, value=record.value, key=record.key, headers=HEADERS)
+            for record in batch
+        ]
+        while True:
+            try:
+                producer.flush(timeout=0.5)
+                break
+            except KafkaTimeoutError:
+                if self._stopping.is_set():
+                    raise _Stopping from None
+        for future in futures:
+            if not future.succeeded():
+                error = future.exception
+                raise error if isinstance(error, BaseException) else KafkaError(str(error))
+        events = [record.event for record in batch]
+        if self._on_acknowledged is not None:
+            self._on_acknowledged(events)
+        self._positions.save(self.name, events[-1].position, self._clock())
+        self._reachable = True
+        self._last_error = None
+
+    def _note_failure(self, error: Exception) -> None:
+        text = f"{type(error).__name__}: {error}"
+        if isinstance(error, KafkaError):
+            self._reachable = False
+        self._last_error = text
+        log.warning("relay %s: %s; retrying from the last acknowledged position", self.name, text)
+        try:
+            self._positions.record_error(self.name, text[:1000], self._clock())
+        except Exception:
+            log.exception("relay %s: can't record the error", self.name)
+
+    def _close_producer(self) -> None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        try:
+            producer.close(timeout=0)
+        except KafkaTimeoutError:
+            # kafka-python refuses to close while batches still wait for the broker, and keeps
+            # its network thread: close it once they have expired, without holding up the relay.
+            threading.Thread(
+                target=producer.close,
+                kwargs={"timeout": self._delivery_timeout_ms / 1000 + 1},
+                name="workledger-relay-close",
+                daemon=True,
+            ).start()
+
+
+def relay_status(store: EventStore, settings: Settings, clock: Clock = utc_now) -> RelayStatus:
+    """The relay's status as saved in the database, for ``workledger status``."""
+    name = relay_name(settings.kafka_topic)
+    return RelayPositions(store.backend).status(store, name, settings.kafka_topic, clock())
+
+
+def run_relay(settings: Settings, store: EventStore) -> int:
+    """``workledger relay``: publishes until SIGINT or SIGTERM; the exit status."""
+    if not settings.kafka_bootstrap_servers:
+        log.error("set WORKLEDGER_KAFKA_BOOTSTRAP_SERVERS to run the relay")
+        return 2
+    relay = Relay(store, settings)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: dict[int, Any] = {
+        signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    relay.start()
+    try:
+        while not stop.wait(STATUS_LOG_SECONDS):
+            log.info(relay.status().describe())
+    finally:
+        relay.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    log.info(relay.status().describe())
+    return 0

@@ -1,0 +1,821 @@
+"""Team workload: each team's and member's open work against weekly capacity, and throughput.
+
+The projection keeps every work item (issue or operation occurrence) with the few fields the view
+needs, and per team a running total of its open work bucketed by due date (``wl_load``), so the
+summary of every team reads a handful of rows per team instead of every open item; "overdue" and
+"upcoming" are then sums over the buckets before, or just after, the day the view describes.
+Members' figures are read from their open items through an index on the assignee. Completions
+(issues moved to done, occurrences completed) are append-only facts, the source of throughput.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from contracts.views.workload import (
+    MemberWorkload,
+    TeamWorkload,
+    TeamWorkloadDetail,
+    WeekThroughput,
+    WorkloadPage,
+    WorkTotal,
+)
+from domain.issue import (
+    OPEN_STATUSES,
+    IssueAssigned,
+    IssueBlocked,
+    IssueCreated,
+    IssueDueDateChanged,
+    IssueEstimated,
+    IssueTransitioned,
+    IssueUnassigned,
+    IssueUnblocked,
+)
+from domain.member import (
+    MemberCapacitySet,
+    MemberDeactivated,
+    MemberReactivated,
+    MemberRegistered,
+    MemberRenamed,
+    MemberRoleChanged,
+)
+from domain.operation import (
+    OccurrenceCompleted,
+    OccurrenceScheduled,
+    OccurrenceSkipped,
+    OperationCreated,
+)
+from domain.team import (
+    TeamCapacitySet,
+    TeamCreated,
+    TeamMemberAdded,
+    TeamMemberRemoved,
+    TeamRenamed,
+)
+from services.infrastructure.codec import RecordedEvent
+from services.infrastructure.http import ProblemError
+from services.projections.query import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    View,
+    ViewRequest,
+    decode_cursor,
+    encode_cursor,
+)
+from services.projections.readmodel import (
+    Column,
+    PageWriter,
+    Row,
+    Snapshot,
+    Table,
+    iso_date,
+    micros,
+)
+from services.projections.runner import event_time
+
+NAME = "workload"
+WORK_IN_PROGRESS = ("in_progress", "in_review")
+OCCURRENCE = "occurrence"
+NO_DUE_DATE = ""
+UPCOMING_DAYS = 14
+THROUGHPUT_WEEKS = 8
+
+TEAMS = Table(
+    "wl_team",
+    key=("team_id",),
+    columns=(Column("team_id"), Column("name"), Column("weekly_capacity", "real")),
+    indexes=(("name", "team_id"),),
+)
+MEMBERS = Table(
+    "wl_member",
+    key=("member_id",),
+    columns=(
+        Column("member_id"),
+        Column("name"),
+        Column("role"),
+        Column("weekly_capacity", "real"),
+        Column("active", "bool"),
+    ),
+)
+MEMBERSHIPS = Table(
+    "wl_membership", key=("team_id", "member_id"), columns=(Column("team_id"), Column("member_id"))
+)
+OPERATIONS = Table(
+    "wl_operation", key=("operation_id",), columns=(Column("operation_id"), Column("team_id"))
+)
+ITEMS = Table(
+    "wl_item",
+    key=("item_id",),
+    columns=(
+        Column("item_id"),
+        Column("kind"),
+        Column("team_id"),
+        Column("assignee_id"),
+        Column("status"),
+        Column("is_open", "bool"),
+        Column("estimate", "real"),
+        Column("due_date"),
+        Column("blocked", "bool"),
+    ),
+    indexes=(("assignee_id", "is_open"),),
+)
+# A team's open work due on one day (or with no due date: ``due_date`` is empty), summed. Points
+# are kept in millionths, as integers, so sums stay exact however often they are added to.
+LOAD_FIGURES: tuple[str, ...] = (
+    "assigned_count",
+    "assigned_micropoints",
+    "unestimated",
+    "unassigned_count",
+    "unassigned_micropoints",
+    "wip",
+    "blocked",
+    "untriaged",
+    "occurrence_count",
+    "occurrence_micropoints",
+)
+_ITEM_COUNTS = (LOAD_FIGURES.index("assigned_count"), LOAD_FIGURES.index("unassigned_count"))
+MICRO = 1_000_000
+LOADS = Table(
+    "wl_load",
+    key=("team_id", "due_date"),
+    columns=(
+        Column("team_id"),
+        Column("due_date"),
+        *(Column(figure, "int") for figure in LOAD_FIGURES),
+    ),
+    # Covers the teams' sums, so PostgreSQL reads them from the index alone: the current rows
+    # are scattered among their past versions across the table.
+    indexes=(("team_id", "due_date", *LOAD_FIGURES),),
+)
+COMPLETIONS = Table(
+    "wl_completion",
+    key=("position",),
+    columns=(
+        Column("position", "int"),
+        Column("item_id"),
+        Column("team_id"),
+        Column("assignee_id"),
+        Column("estimate", "real"),
+        Column("occurred", "int"),
+        Column("week_start"),
+    ),
+    versioned=False,
+    indexes=(("team_id", "occurred"), ("assignee_id", "occurred")),
+)
+
+
+# Applying events
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """One event being applied: where its versions go and when they start."""
+
+    writer: PageWriter
+    event: RecordedEvent
+    at: int
+
+    @property
+    def subject(self) -> str:
+        return str(self.event.stream_id)
+
+    def put(self, table: Table, row: Row) -> None:
+        self.writer.put(table.name, row, self.at, self.event.position)
+
+    def update(self, table: Table, key: tuple[Any, ...], changes: Row) -> Row | None:
+        return self.writer.update(table.name, key, changes, self.at, self.event.position)
+
+    def delete(self, table: Table, key: tuple[Any, ...]) -> None:
+        self.writer.delete(table.name, key, self.at, self.event.position)
+
+    def get(self, table: Table, key: tuple[Any, ...]) -> Row | None:
+        return self.writer.get(table.name, key)
+
+
+E = TypeVar("E")
+Handler = Callable[[_Change, Any], None]
+_HANDLERS: dict[type[Any], Handler] = {}
+
+
+def _on(
+    event_class: type[E],
+) -> Callable[[Callable[[_Change, E], None]], Callable[[_Change, E], None]]:
+    def register(handler: Callable[[_Change, E], None]) -> Callable[[_Change, E], None]:
+        _HANDLERS[event_class] = handler
+        return handler
+
+    return register
+
+
+def _micropoints(estimate: float | None) -> int:
+    return round((estimate or 0.0) * MICRO)
+
+
+def _points(micropoints: Any) -> float:
+    # PostgreSQL sums integers as numeric, which arrives as Decimal.
+    return int(micropoints or 0) / MICRO
+
+
+LoadShare = tuple[tuple[str, str], tuple[int, ...]]
+
+
+def _load_of(item: Row | None) -> LoadShare | None:
+    """The bucket an item counts in and what it adds to it; ``None`` once it is not open."""
+    if item is None or not item["is_open"]:
+        return None
+    points = _micropoints(item["estimate"])
+    assigned = item["assignee_id"] is not None
+    occurrence = item["kind"] == OCCURRENCE
+    status = item["status"]
+    figures = (
+        1 if assigned else 0,
+        points if assigned else 0,
+        1 if assigned and item["estimate"] is None else 0,
+        0 if assigned else 1,
+        0 if assigned else points,
+        1 if status in WORK_IN_PROGRESS else 0,
+        1 if item["blocked"] else 0,
+        1 if status == "triage" else 0,
+        1 if occurrence else 0,
+        points if occurrence else 0,
+    )
+    return (item["team_id"], item["due_date"] or NO_DUE_DATE), figures
+
+
+def _add_load(change: _Change, share: LoadShare, sign: int) -> None:
+    bucket, figures = share
+    current = change.get(LOADS, bucket)
+    if current is None:
+        totals = [sign * figure for figure in figures]
+    else:
+        totals = [
+            current[name] + sign * figure
+            for name, figure in zip(LOAD_FIGURES, figures, strict=True)
+        ]
+    if any(totals[index] for index in _ITEM_COUNTS):
+        change.put(
+            LOADS,
+            {
+                "team_id": bucket[0],
+                "due_date": bucket[1],
+                **dict(zip(LOAD_FIGURES, totals, strict=True)),
+            },
+        )
+    else:
+        change.delete(LOADS, bucket)
+
+
+def _save_item(change: _Change, before: Row | None, after: Row) -> None:
+    change.put(ITEMS, after)
+    old, new = _load_of(before), _load_of(after)
+    if old == new:
+        return
+    if old is not None:
+        _add_load(change, old, -1)
+    if new is not None:
+        _add_load(change, new, +1)
+
+
+def _change_item(change: _Change, item_id: str, changes: Row) -> Row | None:
+    before = change.get(ITEMS, (item_id,))
+    if before is None:
+        return None
+    after = {**before, **changes}
+    if after != before:
+        _save_item(change, before, after)
+    return before
+
+
+def _week_start(moment: datetime) -> date:
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+def _record_completion(change: _Change, item: Row) -> None:
+    change.writer.append(
+        COMPLETIONS.name,
+        {
+            "position": change.event.position,
+            "item_id": item["item_id"],
+            "team_id": item["team_id"],
+            "assignee_id": item["assignee_id"],
+            "estimate": item["estimate"],
+            "occurred": change.at,
+            "week_start": _week_start(change.event.metadata.occurred_at).isoformat(),
+        },
+    )
+
+
+@_on(TeamCreated)
+def _team_created(change: _Change, event: TeamCreated) -> None:
+    change.put(
+        TEAMS,
+        {
+            "team_id": str(event.team_id),
+            "name": event.name,
+            "weekly_capacity": event.weekly_capacity,
+        },
+    )
+
+
+@_on(TeamRenamed)
+def _team_renamed(change: _Change, event: TeamRenamed) -> None:
+    change.update(TEAMS, (change.subject,), {"name": event.name})
+
+
+@_on(TeamCapacitySet)
+def _team_capacity_set(change: _Change, event: TeamCapacitySet) -> None:
+    change.update(TEAMS, (change.subject,), {"weekly_capacity": event.weekly_capacity})
+
+
+@_on(TeamMemberAdded)
+def _team_member_added(change: _Change, event: TeamMemberAdded) -> None:
+    change.put(MEMBERSHIPS, {"team_id": change.subject, "member_id": str(event.member_id)})
+
+
+@_on(TeamMemberRemoved)
+def _team_member_removed(change: _Change, event: TeamMemberRemoved) -> None:
+    change.delete(MEMBERSHIPS, (change.subject, str(event.member_id)))
+
+
+@_on(MemberRegistered)
+def _member_registered(change: _Change, event: MemberRegistered) -> None:
+    change.put(
+        MEMBERS,
+        {
+            "member_id": str(event.member_id),
+            "name": event.name,
+            "role": event.role,
+            "weekly_capacity": event.weekly_capacity,
+            "active": True,
+        },
+    )
+
+
+@_on(MemberRenamed)
+def _member_renamed(change: _Change, event: MemberRenamed) -> None:
+    change.update(MEMBERS, (change.subject,), {"name": event.name})
+
+
+@_on(MemberRoleChanged)
+def _member_role_changed(change: _Change, event: MemberRoleChanged) -> None:
+    change.update(MEMBERS, (change.subject,), {"role": event.role})
+
+
+@_on(MemberCapacitySet)
+def _member_capacity_set(change: _Change, event: MemberCapacitySet) -> None:
+    change.update(MEMBERS, (change.subject,), {"weekly_capacity": event.weekly_capacity})
+
+
+@_on(MemberDeactivated)
+def _member_deactivated(change: _Change, _: MemberDeactivated) -> None:
+    change.update(MEMBERS, (change.subject,), {"active": False})
+
+
+@_on(MemberReactivated)
+def _member_reactivated(change: _Change, _: MemberReactivated) -> None:
+    change.update(MEMBERS, (change.subject,), {"active": True})
+
+
+@_on(IssueCreated)
+def _issue_created(change: _Change, event: IssueCreated) -> None:
+    item = {
+        "item_id": str(event.issue_id),
+        "kind": event.kind,
+        "team_id": str(event.team_id),
+        "assignee_id": str(event.assignee_id) if event.assignee_id else None,
+        "status": event.status,
+        "is_open": event.status in OPEN_STATUSES,
+        "estimate": event.estimate,
+        "due_date": iso_date(event.due_date),
+        "blocked": False,
+    }
+    _save_item(change, change.get(ITEMS, (item["item_id"],)), item)
+
+
+@_on(IssueEstimated)
+def _issue_estimated(change: _Change, event: IssueEstimated) -> None:
+    _change_item(change, change.subject, {"estimate": event.estimate})
+
+
+@_on(IssueDueDateChanged)
+def _issue_due_date_changed(change: _Change, event: IssueDueDateChanged) -> None:
+    _change_item(change, change.subject, {"due_date": iso_date(event.due_date)})
+
+
+@_on(IssueAssigned)
+def _issue_assigned(change: _Change, event: IssueAssigned) -> None:
+    _change_item(change, change.subject, {"assignee_id": str(event.assignee_id)})
+
+
+@_on(IssueUnassigned)
+def _issue_unassigned(change: _Change, _: IssueUnassigned) -> None:
+    _change_item(change, change.subject, {"assignee_id": None})
+
+
+@_on(IssueTransitioned)
+def _issue_transitioned(change: _Change, event: IssueTransitioned) -> None:
+    status = event.to_status
+    before = _change_item(
+        change, change.subject, {"status": status, "is_open": status in OPEN_STATUSES}
+    )
+    if before is not None and status == "done":
+        _record_completion(change, before)
+
+
+@_on(IssueBlocked)
+def _issue_blocked(change: _Change, _: IssueBlocked) -> None:
+    _change_item(change, change.subject, {"blocked": True})
+
+
+@_on(IssueUnblocked)
+def _issue_unblocked(change: _Change, _: IssueUnblocked) -> None:
+    _change_item(change, change.subject, {"blocked": False})
+
+
+@_on(OperationCreated)
+def _operation_created(change: _Change, event: OperationCreated) -> None:
+    change.put(OPERATIONS, {"operation_id": str(event.operation_id), "team_id": str(event.team_id)})
+
+
+@_on(OccurrenceScheduled)
+def _occurrence_scheduled(change: _Change, event: OccurrenceScheduled) -> None:
+    operation = change.get(OPERATIONS, (change.subject,))
+    if operation is None:
+        return
+    item = {
+        "item_id": str(event.occurrence_id),
+        "kind": OCCURRENCE,
+        "team_id": operation["team_id"],
+        "assignee_id": str(event.assignee_id) if event.assignee_id else None,
+        "status": "scheduled",
+        "is_open": True,
+        "estimate": event.estimate,
+        "due_date": iso_date(event.due_date),
+        "blocked": False,
+    }
+    _save_item(change, change.get(ITEMS, (item["item_id"],)), item)
+
+
+@_on(OccurrenceCompleted)
+def _occurrence_completed(change: _Change, event: OccurrenceCompleted) -> None:
+    changes = {"status": "completed", "is_open": False}
+    before = _change_item(change, str(event.occurrence_id), changes)
+    if before is not None and before["is_open"]:
+        _record_completion(change, before)
+
+
+@_on(OccurrenceSkipped)
+def _occurrence_skipped(change: _Change, event: OccurrenceSkipped) -> None:
+    _change_item(change, str(event.occurrence_id), {"status": "skipped", "is_open": False})
+
+
+class WorkloadProjection:
+    """The read model behind ``/v1/views/workload``."""
+
+    name: str = NAME
+    schema_version: int = 1
+    tables: tuple[Table, ...] = (TEAMS, MEMBERS, MEMBERSHIPS, OPERATIONS, ITEMS, LOADS, COMPLETIONS)
+
+    def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
+        """Records what ``event`` changes in teams, members, work items, loads, completions."""
+        handler = _HANDLERS.get(type(event.data))
+        if handler is not None:
+            handler(_Change(writer, event, event_time(event)), event.data)
+
+
+PROJECTION = WorkloadProjection()
+
+
+# Queries
+
+
+@dataclass(frozen=True)
+class _Period:
+    """The days a view judges work against: overdue before ``today``, upcoming until ``horizon``,
+    throughput in the weeks from ``first_week`` up to ``now``."""
+
+    today: str
+    horizon: str
+    first_week: date
+    since: int
+    until: int
+
+    @classmethod
+    def of(cls, now: datetime) -> _Period:
+        today = now.astimezone(UTC).date()
+        first_week = today - timedelta(days=today.weekday(), weeks=THROUGHPUT_WEEKS - 1)
+        return cls(
+            today=today.isoformat(),
+            horizon=(today + timedelta(days=UPCOMING_DAYS)).isoformat(),
+            first_week=first_week,
+            since=micros(datetime.combine(first_week, datetime.min.time(), UTC)),
+            until=micros(now),
+        )
+
+    @property
+    def figure_params(self) -> tuple[str, ...]:
+        """The parameters of the overdue and upcoming sums, in the order they appear."""
+        return (self.today, self.today, self.today, self.horizon, self.today, self.horizon)
+
+    def weeks(self, totals: dict[str, tuple[int, float]]) -> list[WeekThroughput]:
+        weeks = []
+        for number in range(THROUGHPUT_WEEKS):
+            start = self.first_week + timedelta(weeks=number)
+            year, week, _ = start.isocalendar()
+            completed, estimate = totals.get(start.isoformat(), (0, 0.0))
+            weeks.append(
+                WeekThroughput(
+                    week=f"{year}-W{week:02d}",
+                    week_start=start,
+                    completed=completed,
+                    estimate=estimate,
+                )
+            )
+        return weeks
+
+
+def _one_of(view: ViewRequest, column: str, values: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+    """The condition that ``column`` is one of ``values``, and its parameters.
+
+    The values travel as one parameter however many there are, so each statement keeps one
+    shape: the driver parses it once and PostgreSQL reuses its prepared plan.
+    """
+    if view.read_models.backend.name == "postgresql":
+        return f"{column} = ANY(%s)", (list(values),)
+    return f"{column} IN (SELECT value FROM json_each(%s))", (orjson.dumps(list(values)).decode(),)
+
+
+def _summed(points: Any) -> float:
+    # A database's sum of fractional points drifts in binary floating point; six places suffice.
+    return round(float(points or 0), 6)
+
+
+def _total(count: Any, points: float) -> WorkTotal:
+    return WorkTotal(count=int(count or 0), estimate=_summed(points))
+
+
+def _ratio(estimate: float, capacity: float) -> float | None:
+    return round(estimate / capacity, 4) if capacity > 0 else None
+
+
+_TEAM_FIGURES = (
+    "SUM(l.assigned_count) AS assigned_count, SUM(l.assigned_micropoints) AS assigned_points, "
+    "SUM(l.unestimated) AS unestimated, SUM(l.unassigned_count) AS unassigned_count, "
+    "SUM(l.unassigned_micropoints) AS unassigned_points, SUM(l.wip) AS wip, "
+    "SUM(l.blocked) AS blocked, SUM(l.untriaged) AS untriaged, "
+    "SUM(CASE WHEN l.due_date <> '' AND l.due_date < %s "
+    "THEN l.assigned_count + l.unassigned_count ELSE 0 END) AS overdue_count, "
+    "SUM(CASE WHEN l.due_date <> '' AND l.due_date < %s "
+    "THEN l.assigned_micropoints + l.unassigned_micropoints ELSE 0 END) AS overdue_points, "
+    "SUM(CASE WHEN l.due_date >= %s AND l.due_date < %s THEN l.occurrence_count ELSE 0 END) "
+    "AS upcoming_count, "
+    "SUM(CASE WHEN l.due_date >= %s AND l.due_date < %s "
+    "THEN l.occurrence_micropoints ELSE 0 END) AS upcoming_points"
+)
+_MEMBER_FIGURES = (
+    "COUNT(i.item_id) AS open_count, SUM(COALESCE(i.estimate, 0)) AS open_estimate, "
+    "SUM(CASE WHEN i.item_id IS NOT NULL AND i.estimate IS NULL THEN 1 ELSE 0 END) "
+    "AS unestimated, "
+    "SUM(CASE WHEN i.status IN ('in_progress', 'in_review') THEN 1 ELSE 0 END) AS wip, "
+    "SUM(CASE WHEN i.blocked THEN 1 ELSE 0 END) AS blocked, "
+    "SUM(CASE WHEN i.due_date < %s THEN 1 ELSE 0 END) AS overdue_count, "
+    "SUM(CASE WHEN i.due_date < %s THEN COALESCE(i.estimate, 0) ELSE 0 END) "
+    "AS overdue_estimate, "
+    "SUM(CASE WHEN i.kind = 'occurrence' AND i.due_date >= %s AND i.due_date < %s "
+    "THEN 1 ELSE 0 END) AS upcoming_count, "
+    "SUM(CASE WHEN i.kind = 'occurrence' AND i.due_date >= %s AND i.due_date < %s "
+    "THEN COALESCE(i.estimate, 0) ELSE 0 END) AS upcoming_estimate"
+)
+_NO_LOAD = (0,) * 12
+
+
+def _team_workload(team: Sequence[Any], crew: Sequence[Any], load: Sequence[Any]) -> TeamWorkload:
+    """A team's figures from its row ``(id, name, own capacity)``, its crew ``(members,
+    active members, their capacity)`` and its summed load buckets (``_TEAM_FIGURES``)."""
+    team_id, name, own_capacity = team
+    members, active, members_capacity = crew
+    capacity = _summed(own_capacity if own_capacity is not None else members_capacity)
+    assigned = _total(load[0], _points(load[1]))
+    return TeamWorkload(
+        id=UUID(team_id),
+        name=name,
+        member_count=int(members or 0),
+        active_member_count=int(active or 0),
+        weekly_capacity=capacity,
+        capacity_source="team" if own_capacity is not None else "members",
+        open_assigned=assigned,
+        unestimated=int(load[2] or 0),
+        load_ratio=_ratio(assigned.estimate, capacity),
+        work_in_progress=int(load[5] or 0),
+        overdue=_total(load[8], _points(load[9])),
+        blocked=int(load[6] or 0),
+        upcoming_occurrences=_total(load[10], _points(load[11])),
+        unassigned_backlog=_total(load[3], _points(load[4])),
+        untriaged=int(load[7] or 0),
+    )
+
+
+def _decode_team_cursor(cursor: str | None) -> tuple[str, str] | None:
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    if len(values) != 2 or not all(isinstance(value, str) for value in values):
+        raise ProblemError(
+            400,
+            "validation_error",
+            "cursor is not one this API gave out",
+            errors=[{"field": "cursor", "message": "malformed"}],
+        )
+    return values[0], values[1]
+
+
+def _read_page(
+    view: ViewRequest, snapshot: Snapshot, limit: int, after: tuple[str, str] | None
+) -> WorkloadPage:
+    visible, params = snapshot.visible()
+    where = visible
+    if after is not None:
+        where += " AND (name > %s OR (name = %s AND team_id > %s))"
+        params = (*params, after[0], after[0], after[1])
+    rows = view.fetchall(
+        f"SELECT team_id, name, weekly_capacity FROM {snapshot.name(TEAMS)} WHERE {where} "
+        "ORDER BY name, team_id LIMIT %s",
+        (*params, limit + 1),
+    )
+    page = rows[:limit]
+    if not page:
+        return WorkloadPage(items=[], next_cursor=None)
+    period = _Period.of(view.now)
+    ids = [row[0] for row in page]
+    crew_team, crew_params = _one_of(view, "ms.team_id", ids)
+    load_team, load_team_params = _one_of(view, "l.team_id", ids)
+    membership, membership_params = snapshot.visible("ms")
+    member, member_params = snapshot.visible("m")
+    crews = {
+        row[0]: row[1:]
+        for row in view.fetchall(
+            "SELECT ms.team_id, COUNT(*) AS members, "
+            "SUM(CASE WHEN m.active THEN 1 ELSE 0 END) AS active, "
+            "SUM(CASE WHEN m.active THEN m.weekly_capacity ELSE 0 END) AS capacity "
+            f"FROM {snapshot.name(MEMBERSHIPS)} ms JOIN {snapshot.name(MEMBERS)} m "
+            f"ON m.member_id = ms.member_id AND {member} "
+            f"WHERE {membership} AND {crew_team} GROUP BY ms.team_id",
+            (*member_params, *membership_params, *crew_params),
+        )
+    }
+    load, load_params = snapshot.visible("l")
+    loads = {
+        row[0]: row[1:]
+        for row in view.fetchall(
+            f"SELECT l.team_id, {_TEAM_FIGURES} FROM {snapshot.name(LOADS)} l "
+            f"WHERE {load} AND {load_team} GROUP BY l.team_id",
+            (*period.figure_params, *load_params, *load_team_params),
+        )
+    }
+    teams = [
+        _team_workload(row, crews.get(row[0], (0, 0, 0.0)), loads.get(row[0], _NO_LOAD))
+        for row in page
+    ]
+    last = page[-1]
+    next_cursor = encode_cursor([last[1], last[0]]) if len(rows) > limit else None
+    return WorkloadPage(items=teams, next_cursor=next_cursor)
+
+
+def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWorkloadDetail:
+    period = _Period.of(view.now)
+    team, team_params = snapshot.visible("t")
+    load, load_params = snapshot.visible("l")
+    found = view.fetchall(
+        f"SELECT t.team_id, t.name, t.weekly_capacity, {_TEAM_FIGURES} "
+        f"FROM {snapshot.name(TEAMS)} t LEFT JOIN {snapshot.name(LOADS)} l "
+        f"ON l.team_id = t.team_id AND {load} "
+        f"WHERE {team} AND t.team_id = %s GROUP BY t.team_id, t.name, t.weekly_capacity",
+        (*period.figure_params, *load_params, *team_params, str(team_id)),
+    )
+    if not found:
+        raise ProblemError(404, "not_found", "no such team")
+    membership, membership_params = snapshot.visible("ms")
+    member, member_params = snapshot.visible("m")
+    item, item_params = snapshot.visible("i")
+    members = view.fetchall(
+        f"SELECT m.member_id, m.name, m.role, m.weekly_capacity, m.active, {_MEMBER_FIGURES} "
+        f"FROM {snapshot.name(MEMBERSHIPS)} ms JOIN {snapshot.name(MEMBERS)} m "
+        f"ON m.member_id = ms.member_id AND {member} "
+        f"LEFT JOIN {snapshot.name(ITEMS)} i "
+        f"ON i.assignee_id = m.member_id AND {item} AND i.is_open "
+        f"WHERE {membership} AND ms.team_id = %s "
+        "GROUP BY m.member_id, m.name, m.role, m.weekly_capacity, m.active "
+        "ORDER BY m.name, m.member_id",
+        (
+            *period.figure_params,
+            *member_params,
+            *item_params,
+            *membership_params,
+            str(team_id),
+        ),
+    )
+    member_ids = [row[0] for row in members]
+    # One query for both: the team's completions, and each member's wherever they were.
+    throughput: dict[str | None, dict[str, tuple[int, float]]] = {}
+    assignee_filter = ""
+    assignee_params: tuple[Any, ...] = ()
+    if member_ids:
+        one_of, assignee_params = _one_of(view, "assignee_id", member_ids)
+        assignee_filter = (
+            "UNION ALL SELECT assignee_id AS who, week_start, COUNT(*) AS completed, "
+            "SUM(COALESCE(estimate, 0)) AS estimate "
+            f"FROM {snapshot.name(COMPLETIONS)} WHERE {one_of} "
+            "AND occurred >= %s AND occurred <= %s GROUP BY assignee_id, week_start"
+        )
+    for who, week_start, completed, estimate in view.fetchall(
+        "SELECT NULL AS who, week_start, COUNT(*) AS completed, "
+        "SUM(COALESCE(estimate, 0)) AS estimate "
+        f"FROM {snapshot.name(COMPLETIONS)} WHERE team_id = %s "
+        f"AND occurred >= %s AND occurred <= %s GROUP BY week_start {assignee_filter}",
+        (
+            str(team_id),
+            period.since,
+            period.until,
+            *assignee_params,
+            *((period.since, period.until) if member_ids else ()),
+        ),
+    ):
+        throughput.setdefault(who, {})[week_start] = (int(completed), _summed(estimate))
+    workloads = []
+    for member_id, name, role, capacity, active, *counts in members:
+        assigned = _total(counts[0], counts[1])
+        weekly_capacity = _summed(capacity)
+        workloads.append(
+            MemberWorkload(
+                id=UUID(member_id),
+                name=name,
+                role=role,
+                active=bool(active),
+                weekly_capacity=weekly_capacity,
+                open_assigned=assigned,
+                unestimated=int(counts[2] or 0),
+                load_ratio=_ratio(assigned.estimate, weekly_capacity),
+                work_in_progress=int(counts[3] or 0),
+                overdue=_total(counts[5], counts[6]),
+                blocked=int(counts[4] or 0),
+                upcoming_occurrences=_total(counts[7], counts[8]),
+                throughput=period.weeks(throughput.get(member_id, {})),
+            )
+        )
+    crew = (
+        len(members),
+        sum(1 for row in members if row[4]),
+        sum(row[3] or 0 for row in members if row[4]),
+    )
+    summary = _team_workload(found[0][:3], crew, found[0][3:])
+    return TeamWorkloadDetail(
+        **summary.model_dump(),
+        today=date.fromisoformat(period.today),
+        members=workloads,
+        throughput=period.weeks(throughput.get(None, {})),
+    )
+
+
+def _json(answer: BaseModel) -> Response:
+    # Serialised once, by pydantic; handing FastAPI the model would validate it over again.
+    return Response(answer.model_dump_json(), media_type="application/json")
+
+
+router = APIRouter(tags=["views"])
+
+
+@router.get("/views/workload", response_model=WorkloadPage)
+async def every_team_workload(
+    view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response:
+    """Every team's workload, summarised, by name: open assigned work and its estimate, weekly
+    capacity and load ratio, work in progress, overdue, blocked, upcoming occurrences,
+    unassigned backlog and untriaged issues."""
+    after = _decode_team_cursor(cursor)
+    snapshot = await view.snapshot(NAME)
+    page = await anyio.to_thread.run_sync(_read_page, view, snapshot, limit, after)
+    return _json(page)
+
+
+@router.get(
+    "/views/workload/{team_id}",
+    response_model=TeamWorkloadDetail,
+    responses={404: {"description": "No such team (at `as_of`, when given)."}},
+)
+async def team_workload(team_id: UUID, view: View) -> Response:
+    """One team's workload in full: its figures, each member's (over all the work assigned to
+    them), and what the team and each member completed in each of the last 8 ISO weeks."""
+    snapshot = await view.snapshot(NAME)
+    return _json(await anyio.to_thread.run_sync(_read_team, view, snapshot, team_id))

@@ -14,7 +14,7 @@ import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, TupleRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from services.infrastructure.store import (
@@ -131,7 +131,9 @@ class _Tx:
 
 
 class _Cursor:
-    def __init__(self, cursor: Cursor[DictRow]) -> None:
+    """Rows come back as plain tuples, so joined columns of the same name all survive."""
+
+    def __init__(self, cursor: Cursor[TupleRow]) -> None:
         self._cursor = cursor
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -140,12 +142,17 @@ class _Cursor:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cursor.executemany(sql.encode(), rows)
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self._cursor.copy(statement.encode()) as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(row.values()) for row in self._cursor.fetchall()]
+        return self._cursor.fetchall()
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        row = self._cursor.fetchone()
-        return tuple(row.values()) if row is not None else None
+        return self._cursor.fetchone()
 
 
 class _Listener:
@@ -220,7 +227,22 @@ class PostgresBackend:
 
     @contextmanager
     def transaction(self) -> Iterator[_Cursor]:
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as cursor,
+        ):
+            yield _Cursor(cursor)
+
+    @contextmanager
+    def read_transaction(self) -> Iterator[_Cursor]:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as cursor,
+        ):
+            # One snapshot for every query of a view, however the workers commit meanwhile.
+            cursor.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield _Cursor(cursor)
 
     def commit_generation(self) -> int:
@@ -291,9 +313,9 @@ class PostgresBackend:
         return load_response(rows[0][0], bytes(rows[0][1])) if rows else None
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
             cursor.execute(sql.encode(), params, prepare=True)
-            return [tuple(row.values()) for row in cursor.fetchall()]
+            return cursor.fetchall()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:

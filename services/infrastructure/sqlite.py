@@ -119,6 +119,13 @@ class _Cursor:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cursor.executemany(sql.replace("%s", "?"), [tuple(row) for row in rows])
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        marks = ", ".join("?" for _ in columns)
+        self._cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+            [tuple(row) for row in rows],
+        )
+
     def fetchall(self) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._cursor.fetchall()]
 
@@ -159,6 +166,15 @@ class SQLiteBackend:
             self._write_lock,
             self.datastore.get_connection(commit=True) as conn,
             conn.transaction(commit=True) as cursor,
+        ):
+            yield _Cursor(cursor)
+
+    @contextmanager
+    def read_transaction(self) -> Iterator[_Cursor]:
+        # A deferred transaction in WAL mode reads one snapshot until it ends.
+        with (
+            self.datastore.get_connection(commit=False) as conn,
+            conn.transaction(commit=False) as cursor,
         ):
             yield _Cursor(cursor)
 

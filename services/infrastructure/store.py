@@ -135,6 +135,10 @@ class SqlCursor(Protocol):
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Bulk-inserts rows: ``COPY`` on PostgreSQL, a prepared insert on SQLite."""
+        ...
+
     def fetchall(self) -> list[tuple[Any, ...]]: ...
 
     def fetchone(self) -> tuple[Any, ...] | None: ...
@@ -149,6 +153,10 @@ class Backend(Protocol):
 
     def transaction(self) -> AbstractContextManager[SqlCursor]:
         """A read-write transaction for read models and bookkeeping (not for the log)."""
+        ...
+
+    def read_transaction(self) -> AbstractContextManager[SqlCursor]:
+        """A read-only transaction whose queries all see one snapshot."""
         ...
 
     def commit_generation(self) -> int:

@@ -351,7 +351,7 @@ def include_event_feed(app: FastAPI) -> None:
         selection = feed.selection(event_types or [], object_id)
         if last_event_id is not None:
             start = _position("Last-Event-ID", last_event_id.strip())
-        if after is not None:
+        elif after is not None:
             start = after
         else:
             start = await anyio.to_thread.run_sync(feed.store.last_position)
@@ -376,5 +376,4 @@ class FeedServer(uvicorn.Server):
         self.feed = feed
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self.feed.shutdown()
         super().handle_exit(sig, frame)

@@ -12,17 +12,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 import orjson
 from fastapi import Depends, Query, Request
 
 from services.infrastructure.http import CurrentPrincipal, ProblemError
-from services.infrastructure.store import Backend, EventStore
+from services.infrastructure.store import Backend, EventStore, SqlCursor
 from services.infrastructure.tokens import Principal
 from services.projections.readmodel import Snapshot, micros
 from services.projections.runner import Projection, read_state
+
+T = TypeVar("T")
 
 # The longest a query waits for ``min_position`` before answering 409.
 MAX_WAIT_SECONDS = 5.0
@@ -112,6 +114,11 @@ class ViewRequest:
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.read_models.backend.fetchall(sql, params)
+
+    def read(self, queries: Callable[[SqlCursor], T]) -> T:
+        """Runs ``queries`` in one read-only transaction, so they all see one snapshot."""
+        with self.read_models.backend.read_transaction() as cursor:
+            return queries(cursor)
 
 
 async def view_request(

@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any, Literal
 
 from services.infrastructure.store import SqlCursor
@@ -44,7 +45,7 @@ def micros(moment: datetime) -> int:
 
 
 def from_micros(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1_000_000, UTC)
+    return EPOCH + timedelta(microseconds=value)
 
 
 def iso_date(value: date | None) -> str | None:
@@ -71,7 +72,7 @@ class Table:
     versioned: bool = True
     indexes: tuple[tuple[str, ...], ...] = ()
 
-    @property
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
 
@@ -238,9 +239,9 @@ class PageWriter:
         for table_name, rows in self._appends.items():
             table = self._tables[table_name]
             columns = table.column_names
-            self._cursor.executemany(
-                f"INSERT INTO {table.physical(self._generation)} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('%s' for _ in columns)})",
+            self._cursor.copy_rows(
+                table.physical(self._generation),
+                columns,
                 [tuple(row.get(column) for column in columns) for row in rows],
             )
         for table_name, chains in self._chains.items():
@@ -258,23 +259,21 @@ class PageWriter:
                 f"UPDATE {physical} SET valid_to = %s WHERE {where} AND valid_to IS NULL",
                 closing,
             )
-        columns = (*table.column_names, "valid_from", "valid_to", "position")
+        names = table.column_names
         rows: list[tuple[Any, ...]] = []
         for chain in chains.values():
             versions = chain.versions
+            last = len(versions) - 1
             for index, (row, occurred, position) in enumerate(versions):
                 if row is None:
                     continue
-                valid_to = versions[index + 1][1] if index + 1 < len(versions) else None
-                rows.append(
-                    (*(row.get(c) for c in table.column_names), occurred, valid_to, position)
-                )
+                valid_to = versions[index + 1][1] if index < last else None
+                if valid_to == occurred:
+                    # Replaced within the same instant: never visible, so never stored.
+                    continue
+                rows.append((*[row.get(name) for name in names], occurred, valid_to, position))
         if rows:
-            self._cursor.executemany(
-                f"INSERT INTO {physical} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('%s' for _ in columns)})",
-                rows,
-            )
+            self._cursor.copy_rows(physical, (*names, "valid_from", "valid_to", "position"), rows)
 
 
 @dataclass(frozen=True)

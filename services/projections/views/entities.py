@@ -78,8 +78,14 @@ Event = (
 )
 
 
-def _objects(name: str, *typed: Column) -> Table:
-    """A kind of object: id, creation order, stream version, filter columns, the document."""
+def _objects(
+    name: str,
+    filters: tuple[Column, ...] = (),
+    values: tuple[Column, ...] = (),
+    combined: tuple[tuple[str, ...], ...] = (),
+) -> Table:
+    """A kind of object: id, creation order, stream version, the columns lists filter on (and
+    ``values`` summed across objects), and the document."""
     return Table(
         name,
         key=("id",),
@@ -87,38 +93,47 @@ def _objects(name: str, *typed: Column) -> Table:
             Column("id"),
             Column("created_position", "int"),
             Column("version", "int"),
-            *typed,
+            *filters,
+            *values,
             Column("doc"),
         ),
         # Lists page in creation order, so each filter's index ends in it.
         indexes=(
             ("created_position",),
-            *((column.name, "created_position") for column in typed if column.name != "estimate"),
+            *((column.name, "created_position") for column in filters),
+            *((*columns, "created_position") for columns in combined),
         ),
     )
 
 
 TEAMS = _objects("en_team")
 MEMBERS = _objects(
-    "en_member", Column("role"), Column("active", "bool"), Column("weekly_capacity", "real")
+    "en_member",
+    (Column("role"), Column("active", "bool")),
+    values=(Column("weekly_capacity", "real"),),
 )
 GOALS = _objects(
-    "en_goal", Column("team_id"), Column("status"), Column("owner_id"), Column("parent_id")
+    "en_goal", (Column("team_id"), Column("status"), Column("owner_id"), Column("parent_id"))
 )
-PROJECTS = _objects("en_project", Column("team_id"), Column("status"))
+PROJECTS = _objects("en_project", (Column("team_id"), Column("status")))
 ISSUES = _objects(
     "en_issue",
-    Column("team_id"),
-    Column("project_id"),
-    Column("assignee_id"),
-    Column("status"),
-    Column("kind"),
-    Column("priority"),
-    Column("blocked", "bool"),
-    Column("parent_id"),
-    Column("estimate", "real"),
+    (
+        Column("team_id"),
+        Column("project_id"),
+        Column("assignee_id"),
+        Column("status"),
+        Column("kind"),
+        Column("priority"),
+        Column("blocked", "bool"),
+        Column("parent_id"),
+    ),
+    values=(Column("estimate", "real"),),
+    # Work is mostly asked for by whose it is and how far along: without these, a team's few
+    # issues in progress are found by reading all of its done ones.
+    combined=(("team_id", "status"), ("project_id", "status"), ("assignee_id", "status")),
 )
-OPERATIONS = _objects("en_operation", Column("team_id"), Column("status"))
+OPERATIONS = _objects("en_operation", (Column("team_id"), Column("status")))
 OCCURRENCES = Table(
     "en_occurrence",
     key=("operation_id", "due_date"),
@@ -202,6 +217,14 @@ class _Object:
         self.doc.update(fields)
 
 
+_OWN_COLUMNS = ("id", "created_position", "version", "doc")
+# Per table, the columns that repeat a field of the document.
+_FIELD_COLUMNS = {
+    table.name: tuple(name for name in table.column_names if name not in _OWN_COLUMNS)
+    for table in (TEAMS, MEMBERS, GOALS, PROJECTS, ISSUES, OPERATIONS)
+}
+
+
 @dataclass
 class _Change:
     """What one event writes: its object's next version, edges and facts, at its time."""
@@ -209,13 +232,11 @@ class _Change:
     writer: PageWriter
     event: RecordedEvent
     occurred: int = field(init=False)
+    object_id: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.occurred = event_time(self.event)
-
-    @property
-    def object_id(self) -> str:
-        return str(self.event.stream_id)
+        self.object_id = str(self.event.stream_id)
 
     def create(self, table: Table, doc: Doc) -> None:
         doc["created_at"] = self.event.metadata.occurred_at.isoformat()
@@ -235,7 +256,7 @@ class _Change:
             **changed.row,
             "version": self.event.version,
             "doc": orjson.dumps(doc).decode(),
-            **{name: doc.get(name) for name in changed.table.column_names if name in doc},
+            **{name: doc.get(name) for name in _FIELD_COLUMNS[changed.table.name]},
         }
         self.writer.put(changed.table.name, row, self.occurred, self.event.position)
 
@@ -494,7 +515,7 @@ def _apply_issue(change: _Change, event: issue.IssueEvent) -> None:
         case issue.IssueLabelsChanged(labels=labels):
             for label in set(doc["labels"]) - set(labels):
                 change.unlink(label, LABELLED, issue_id)
-            for label in labels:
+            for label in set(labels) - set(doc["labels"]):
                 change.link(label, LABELLED, issue_id)
             current.set(labels=list(labels))
         case issue.IssueParentChanged(parent_id=parent_id):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Final, get_args
 from uuid import UUID
 
@@ -103,12 +103,12 @@ from services.projections.query import (
     encode_cursor,
 )
 from services.projections.readmodel import (
+    EPOCH,
     Column,
     PageWriter,
     Row,
     Snapshot,
     Table,
-    from_micros,
     micros,
 )
 from services.projections.runner import event_time
@@ -120,16 +120,6 @@ DEFAULT_THROUGHPUT_WEEKS: Final = 6
 PROJECT_STATUSES: Final = get_args(ProjectLifecycle)
 GOAL_STATUSES: Final = get_args(goals.GoalStatus)
 OPERATION_STATUSES: Final = get_args(operations.Status)
-RISK_ORDER: Final = (
-    "past_target",
-    "forecast_after_target",
-    "no_throughput",
-    "off_track",
-    "at_risk",
-    "overdue_work",
-    "blocked_work",
-    "milestone_late",
-)
 # A tally's open due dates travel through the shares as ``due:<date>`` entries.
 DUE: Final = "due:"
 # Estimates are summed and subtracted again; rounding keeps that from leaving float dust.
@@ -259,6 +249,11 @@ def _dumps(value: Any) -> str:
 
 def _loads(text: str | None) -> Any:
     return orjson.loads(text) if text else None
+
+
+def _moment(value: int) -> datetime:
+    """A stored time as a datetime, exact to the microsecond."""
+    return EPOCH + timedelta(microseconds=value)
 
 
 def _is_open(issue: Row | None) -> bool:
@@ -411,7 +406,7 @@ def _apply_project(writer: PageWriter, project_id: str, data: Any, at: int, posi
             }
             changes = {"milestones": _dumps([*others, added])}
         case MilestoneCompleted(milestone_id=milestone_id):
-            completed_on = from_micros(at).date().isoformat()
+            completed_on = _moment(at).date().isoformat()
             milestones = [
                 {**m, "done": True, "completed_on": completed_on}
                 if m["id"] == str(milestone_id) and not m["done"]
@@ -650,6 +645,8 @@ def _replace_issue(
     scope = after["project_id"] or after["team_id"]
     delta = _difference(_share(before), _share(after))
     _tally(writer, TALLIES, {"scope_id": scope}, delta, at, position)
+    if after["goal_ids"] == "[]" and (before is None or before["goal_ids"] == "[]"):
+        return
     linked_before = set(_loads(before["goal_ids"])) if before is not None else set()
     linked_after = set(_loads(after["goal_ids"]))
     share_before, share_after = _goal_share(before), _goal_share(after)
@@ -1001,7 +998,9 @@ def _forecast(
             finish = today
         elif completed > 0:
             # Computed from the sum, not the weekly rate, so whole weeks come out whole.
-            finish = today + timedelta(days=math.ceil(remaining * 7 * weeks / completed))
+            days = remaining * 7 * weeks / completed
+            horizon = (date.max - today).days
+            finish = today + timedelta(days=math.ceil(days)) if days <= horizon else date.max
     return {
         "remaining_estimate": remaining,
         "throughput_per_week": round(completed / weeks, DIGITS),
@@ -1058,30 +1057,28 @@ def _project_entry(
         (goal_nodes[goal_id] for goal_id in _loads(goal_ids) if goal_id in goal_nodes),
         key=lambda node: (node["title"], node["id"]),
     )
-    risks: set[str] = set()
-    if status not in CLOSED_PROJECT_STATUSES:
-        finish = forecast["finish_date"]
-        risks |= {
-            flag
-            for flag, raised in (
-                ("past_target", today > target),
-                ("forecast_after_target", finish is not None and finish > target),
-                ("no_throughput", finish is None),
-                ("off_track", health == "off_track"),
-                ("at_risk", health == "at_risk"),
-                ("overdue_work", overdue > 0),
-                ("blocked_work", blocked > 0),
-                ("milestone_late", any(m["late"] and not m["done"] for m in milestones)),
-            )
-            if raised
-        }
+    finish = forecast["finish_date"]
+    risks = [
+        flag
+        for flag, raised in (
+            ("past_target", today > target),
+            ("forecast_after_target", finish is not None and finish > target),
+            ("no_throughput", finish is None),
+            ("off_track", health == "off_track"),
+            ("at_risk", health == "at_risk"),
+            ("overdue_work", overdue > 0),
+            ("blocked_work", blocked > 0),
+            ("milestone_late", any(m["late"] and not m["done"] for m in milestones)),
+        )
+        if raised and status not in CLOSED_PROJECT_STATUSES
+    ]
     return {
         "id": project_id,
         "key": key,
         "name": name,
         "status": status,
         "health": (
-            {"status": health, "note": health_note or "", "posted_at": from_micros(health_at)}
+            {"status": health, "note": health_note or "", "posted_at": _moment(health_at)}
             if health is not None
             else None
         ),
@@ -1105,7 +1102,7 @@ def _project_entry(
             for node in linked
         ],
         "forecast": forecast,
-        "risks": [flag for flag in RISK_ORDER if flag in risks],
+        "risks": risks,
     }
 
 

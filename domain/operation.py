@@ -36,6 +36,11 @@ LIFECYCLE: dict[Status, frozenset[Status]] = {
 OCCURRENCE_NAMESPACE = UUID("5ea7e999-bd61-481a-8cfc-023206a9e7f0")
 
 
+# One tick schedules at most this many occurrences of an operation, so an operation that starts
+# long ago is backfilled over several ticks instead of in one enormous command.
+MAX_OCCURRENCES_PER_TICK = 500
+
+
 def occurrence_id(operation_id: UUID, due_date: date) -> UUID:
     """The id of the operation's occurrence due on ``due_date``: the same wherever it's computed."""
     return uuid5(OCCURRENCE_NAMESPACE, f"{operation_id}/{due_date.isoformat()}")
@@ -377,7 +382,7 @@ def decide(
                 OccurrenceScheduled(
                     occurrence_id(state.id, due), due, state.assignee_id, state.estimate
                 )
-                for due in _due_to_schedule(state, until)
+                for due in _due_to_schedule(state, until)[:MAX_OCCURRENCES_PER_TICK]
             ]
         case CompleteOccurrence(due_date=due_date, note=note):
             occurrence = _occurrence(state, due_date)

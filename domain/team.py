@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import assert_never
 from uuid import UUID
 
-from domain.errors import AlreadyExists, MemberDeactivated, NotFound, RuleViolation
+from domain.errors import AlreadyExists, MemberDeactivated, NotFound
 from domain.rules import require_non_negative, require_text
 
 # Commands
@@ -151,7 +151,7 @@ def decide(command: TeamCommand, state: Team | None, now: datetime) -> list[Team
             return [] if member_id in state.member_ids else [TeamMemberAdded(member_id)]
         case RemoveTeamMember(member_id=member_id):
             if member_id not in state.member_ids:
-                raise RuleViolation("the member is not in this team", field="member_id")
+                raise NotFound("the member is not in this team", field="member_id")
             return [TeamMemberRemoved(member_id)]
         case SetWorkingAgreement(text=text):
             if text == state.working_agreement:

@@ -19,7 +19,7 @@ from services.command.routes import include_command_api
 from services.command.scheduler import Scheduler
 from services.infrastructure.codec import EventCodec
 from services.infrastructure.committer import GroupCommitter
-from services.infrastructure.http import BodyLimit, install_problem_handlers
+from services.infrastructure.http import HttpEdge, install_problem_handlers
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend, EventStore
 from services.infrastructure.tokens import TokenStore
@@ -197,5 +197,5 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
             f'{{"status":"ready","position":{position}}}', media_type="application/json"
         )
 
-    app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes)
+    app.add_middleware(HttpEdge, limit=runtime.settings.max_body_bytes)
     return app

@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID, uuid4
 
+from pydantic import BaseModel
+
 from contracts import commands as body
 from domain import goal, issue, member, operation, project, team
 from domain.cadence import Cadence, make_cadence
 from domain.catalog import GOAL, ISSUE, MEMBER, OPERATION, PROJECT, TEAM
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 from services.command.handler import Action, Reply, Session
 
 # Traversals of the issue and goal graphs stop here: far beyond any real hierarchy.
@@ -42,6 +44,8 @@ def create_team(data: body.CreateTeam) -> Action:
 
 
 def update_team(team_id: UUID, data: body.UpdateTeam) -> Action:
+    _refuse_nulls(data, ("name",))
+
     def action(s: Session) -> Reply:
         s.require(TEAM, team_id, "team_id")
         if "name" in data.model_fields_set and data.name is not None:
@@ -115,6 +119,8 @@ def create_member(data: body.CreateMember) -> Action:
 
 
 def update_member(member_id: UUID, data: body.UpdateMember) -> Action:
+    _refuse_nulls(data, ("name", "role", "weekly_capacity"))
+
     def action(s: Session) -> Reply:
         s.require(MEMBER, member_id, "member_id")
         if data.name is not None:
@@ -194,6 +200,8 @@ def create_goal(data: body.CreateGoal) -> Action:
 
 
 def update_goal(goal_id: UUID, data: body.UpdateGoal) -> Action:
+    _refuse_nulls(data, ("title",))
+
     def action(s: Session) -> Reply:
         s.require(GOAL, goal_id, "goal_id")
         if data.title is not None:
@@ -221,16 +229,20 @@ def check_in(goal_id: UUID, kr_id: UUID, data: body.CheckIn) -> Action:
 def add_key_result(goal_id: UUID, data: body.AddKeyResult) -> Action:
     kr_id = uuid4()
     command = goal.AddKeyResult(kr_id, data.title, data.unit, data.start, data.target)
-    return _on_goal(goal_id, command, {"key_result_id": str(kr_id)})
+    return _on_goal(goal_id, command, {"key_result_id": str(kr_id)}, created=True)
 
 
 def _on_goal(
-    goal_id: UUID, command: goal.GoalCommand, extra: dict[str, str] | None = None
+    goal_id: UUID,
+    command: goal.GoalCommand,
+    extra: dict[str, str] | None = None,
+    *,
+    created: bool = False,
 ) -> Action:
     def action(s: Session) -> Reply:
         s.require(GOAL, goal_id, "goal_id")
         s.decide(GOAL, goal_id, command)
-        return Reply(goal_id, extra=extra or {})
+        return Reply(goal_id, created=created, extra=extra or {})
 
     return action
 
@@ -264,14 +276,16 @@ def create_project(data: body.CreateProject) -> Action:
         assert isinstance(created, project.ProjectCreated)
         s.claim("project.key", created.key, project_id)
         for goal_id in dict.fromkeys(data.goal_ids):
-            exists = s.load(GOAL, goal_id).state is not None
-            s.decide(PROJECT, project_id, project.LinkProjectGoal(goal_id, exists))
+            s.require(GOAL, goal_id, "goal_ids")
+            s.decide(PROJECT, project_id, project.LinkProjectGoal(goal_id, goal_exists=True))
         return Reply(project_id, created=True)
 
     return action
 
 
 def update_project(project_id: UUID, data: body.UpdateProject) -> Action:
+    _refuse_nulls(data, ("name", "start_date", "target_date"))
+
     def action(s: Session) -> Reply:
         current = s.require(PROJECT, project_id, "project_id")
         if data.name is not None:
@@ -297,7 +311,7 @@ def post_project_health(project_id: UUID, data: body.ProjectHealth) -> Action:
 def add_milestone(project_id: UUID, data: body.AddMilestone) -> Action:
     milestone_id = uuid4()
     command = project.AddMilestone(milestone_id, data.name, data.due_date)
-    return _on_project(project_id, command, {"milestone_id": str(milestone_id)})
+    return _on_project(project_id, command, {"milestone_id": str(milestone_id)}, created=True)
 
 
 def complete_milestone(project_id: UUID, milestone_id: UUID) -> Action:
@@ -315,12 +329,16 @@ def link_project_goal(project_id: UUID, data: body.LinkGoal) -> Action:
 
 
 def _on_project(
-    project_id: UUID, command: project.ProjectCommand, extra: dict[str, str] | None = None
+    project_id: UUID,
+    command: project.ProjectCommand,
+    extra: dict[str, str] | None = None,
+    *,
+    created: bool = False,
 ) -> Action:
     def action(s: Session) -> Reply:
         s.require(PROJECT, project_id, "project_id")
         s.decide(PROJECT, project_id, command)
-        return Reply(project_id, extra=extra or {})
+        return Reply(project_id, created=created, extra=extra or {})
 
     return action
 
@@ -399,7 +417,15 @@ def create_issue(data: body.CreateIssue) -> Action:
     return action
 
 
+def _refuse_nulls(data: BaseModel, fields: tuple[str, ...]) -> None:
+    """A field that can't be empty may be left out of a PATCH, but not set to ``null``."""
+    for name in fields:
+        if name in data.model_fields_set and getattr(data, name) is None:
+            raise InvalidInput(f"{name} can't be null; leave it out to keep it", field=name)
+
+
 def update_issue(issue_id: UUID, data: body.UpdateIssue) -> Action:
+    _refuse_nulls(data, ("title", "priority", "labels"))
     present = data.model_fields_set
     title = data.title if "title" in present and data.title is not None else issue.UNCHANGED
     priority = (
@@ -474,7 +500,7 @@ def comment_on_issue(issue_id: UUID, data: body.Comment) -> Action:
         s.require(ISSUE, issue_id, "issue_id")
         command = issue.CommentOnIssue(comment_id, s.context.actor, data.body)
         s.decide(ISSUE, issue_id, command)
-        return Reply(issue_id, extra={"comment_id": str(comment_id)})
+        return Reply(issue_id, created=True, extra={"comment_id": str(comment_id)})
 
     return action
 
@@ -537,6 +563,8 @@ def create_operation(data: body.CreateOperation) -> Action:
 
 
 def update_operation(operation_id: UUID, data: body.UpdateOperation) -> Action:
+    _refuse_nulls(data, ("runbook",))
+
     def action(s: Session) -> Reply:
         s.require(OPERATION, operation_id, "operation_id")
         if "assignee_id" in data.model_fields_set:

@@ -111,6 +111,7 @@ class CommandRunner:
 
     handler: CommandHandler
     context: CommandContext
+    principal: Principal
     request: Request
     if_match: int | None
     idempotency_key: str | None
@@ -122,6 +123,9 @@ class CommandRunner:
         target: tuple[Aggregate[Any, Any, Any], UUID] | None = None,
         payload: BaseModel | None = None,
     ) -> Response:
+        member_id = self.principal.member_id
+        if member_id is not None and not self.handler.member_is_active(self.context, member_id):
+            raise ProblemError(403, "forbidden", "the token's member is deactivated")
         accepted = self.handler.execute(
             self.context,
             action,
@@ -151,12 +155,18 @@ class CommandRunner:
 async def command_runner(
     request: Request,
     context: Context,
+    principal: Authorized,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CommandRunner:
     handler: CommandHandler = request.app.state.command_handler
     return CommandRunner(
-        handler, context, request, parse_if_match(if_match), parse_idempotency_key(idempotency_key)
+        handler,
+        context,
+        principal,
+        request,
+        parse_if_match(if_match),
+        parse_idempotency_key(idempotency_key),
     )
 
 

@@ -9,7 +9,9 @@ change exactly the version it saw.
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 from uuid import UUID, uuid4
 
-from domain.catalog import Aggregate
+from domain.catalog import MEMBER, Aggregate
 from domain.errors import NotFound
 from services.infrastructure.codec import EventMetadata
 from services.infrastructure.committer import GroupCommitter
@@ -331,8 +333,15 @@ class CommandHandler:
                 case VersionConflict(stream_id=stream_id, actual=actual):
                     if if_match is not None and target is not None and stream_id == target[1]:
                         raise PreconditionFailed(if_match, actual)
+                    # Writers racing on one object take turns better after a short random pause.
+                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                     continue
         raise ConcurrencyConflict("the objects kept changing under this command; try again")
+
+    def member_is_active(self, context: CommandContext, member_id: UUID) -> bool:
+        """Whether a member may still act (a deactivated member's tokens write nothing)."""
+        member = Session(self.store, self._cache, context).load(MEMBER, member_id).state
+        return member is not None and member.active
 
     @staticmethod
     def _replay(key: IdempotencyKey, stored: StoredResponse) -> Accepted:

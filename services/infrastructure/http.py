@@ -146,13 +146,30 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _on_unexpected)
 
 
-class _TooLarge(Exception):
-    pass
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="workledger"'}
+_JSON_TYPES = (b"application/json",)
 
 
-class BodyLimit:
-    """Refuses bodies over ``limit`` bytes (declared or streamed) with a ``413``, and bodies
-    that are not JSON with a ``415``."""
+async def _principal_of(tokens: TokenStore, authorization: str) -> Principal:
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ProblemError(401, "unauthorized", "a bearer token is required", headers=_CHALLENGE)
+    principal = tokens.cached(token)
+    if principal is None:
+        principal = await anyio.to_thread.run_sync(tokens.authenticate, token)
+    if principal is None:
+        raise ProblemError(401, "unauthorized", "the token is not valid", headers=_CHALLENGE)
+    return principal
+
+
+class HttpEdge:
+    """What every request to the API meets before any route: who is calling, and what they sent.
+
+    Under ``/v1`` the bearer token is checked first, so an anonymous caller hears ``401`` whatever
+    its body. A body is read whole (it is small, and bounded): over ``limit`` bytes it is a
+    ``413``, whether declared or streamed, and a body that is not JSON is a ``415``.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -162,72 +179,77 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = 0
-        content_type = b""
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit():
-                declared = int(value)
-            elif name == b"content-type":
-                content_type = value.split(b";")[0].strip().lower()
-        if declared > self.limit:
-            await self._refuse(scope, receive, send)
-            return
-        if declared and not (
-            content_type == b"application/json" or content_type.endswith(b"+json")
-        ):
+        headers = dict(scope.get("headers", ()))
+        try:
+            if scope["path"].startswith("/v1/") or scope["path"] == "/v1":
+                tokens: TokenStore = scope["app"].state.tokens
+                authorization = headers.get(b"authorization", b"").decode("latin-1")
+                principal = await _principal_of(tokens, authorization)
+                scope.setdefault("state", {})["principal"] = principal
+            declared = headers.get(b"content-length", b"0")
+            if not declared.isdigit() or int(declared) > self.limit:
+                raise ProblemError(
+                    413,
+                    "payload_too_large",
+                    f"the request body is larger than {self.limit} bytes",
+                )
+            has_body = int(declared) > 0 or b"transfer-encoding" in headers
+            if not has_body:
+                await self.app(scope, receive, send)
+                return
+            body = await self._read_body(receive)
+            content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if body and not (content_type in _JSON_TYPES or content_type.endswith(b"+json")):
+                raise ProblemError(
+                    415,
+                    "unsupported_media_type",
+                    "send the request body as JSON, with Content-Type: application/json",
+                )
+        except ProblemError as error:
             response = problem_response(
-                415,
-                "unsupported_media_type",
-                "send the request body as JSON, with Content-Type: application/json",
+                error.status, error.code, error.detail, headers=error.headers
             )
             await response(scope, receive, send)
             return
-        received = 0
-        started = False
+        replayed = False
 
-        async def limited_receive() -> Message:
-            nonlocal received
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413, "payload_too_large", f"the request body is larger than {self.limit} bytes"
-        )
-        await response(scope, receive, send)
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                raise ProblemError(
+                    413,
+                    "payload_too_large",
+                    f"the request body is larger than {self.limit} bytes",
+                )
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
 
 
 async def authenticate(request: Request) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>``; a ``401`` without a valid one."""
+    """The caller, as ``HttpEdge`` found them from ``Authorization: Bearer <token>``."""
+    principal = request.scope.get("state", {}).get("principal")
+    if isinstance(principal, Principal):
+        return principal
     tokens: TokenStore = request.app.state.tokens
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    challenge = {"WWW-Authenticate": 'Bearer realm="workledger"'}
-    if scheme.lower() != "bearer" or not token:
-        raise ProblemError(401, "unauthorized", "a bearer token is required", headers=challenge)
-    principal = tokens.cached(token)
-    if principal is None:
-        principal = await anyio.to_thread.run_sync(tokens.authenticate, token)
-    if principal is None:
-        raise ProblemError(401, "unauthorized", "the token is not valid", headers=challenge)
-    return principal
+    return await _principal_of(tokens, request.headers.get("authorization", ""))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-import httpx
 from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from services.app import Runtime
 from services.infrastructure.codec import RecordedEvent
@@ -26,7 +26,7 @@ LOG_PAGE = 100_000
 # Answers
 
 
-def assert_accepted(response: httpx.Response, status: int) -> dict[str, Any]:
+def assert_accepted(response: Response, status: int) -> dict[str, Any]:
     """A command's acknowledgement: ``{id, version, position}`` and an ``ETag`` of the version."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
@@ -41,7 +41,7 @@ def assert_accepted(response: httpx.Response, status: int) -> dict[str, Any]:
 
 
 def assert_problem(
-    response: httpx.Response, status: int, code: str, *, field: str | None = None
+    response: Response, status: int, code: str, *, field: str | None = None
 ) -> dict[str, Any]:
     """An RFC 9457 problem document with a stable code, naming ``field`` when given."""
     assert response.status_code == status, response.text
@@ -91,9 +91,7 @@ def of_type(events: Iterable[RecordedEvent], type_name: str) -> list[RecordedEve
     return [event for event in events if event.type == type_name]
 
 
-def assert_recorded_by(
-    events: Sequence[RecordedEvent], actor: str, occurred_at: datetime
-) -> None:
+def assert_recorded_by(events: Sequence[RecordedEvent], actor: str, occurred_at: datetime) -> None:
     """Every event names its actor, the time it occurred, and one correlation id."""
     assert events
     correlations = {event.metadata.correlation_id for event in events}
@@ -113,7 +111,7 @@ def unknown_id() -> str:
     return str(uuid.uuid4())
 
 
-def created(response: httpx.Response) -> str:
+def created(response: Response) -> str:
     assert response.status_code == 201, response.text
     identifier: str = response.json()["id"]
     return identifier

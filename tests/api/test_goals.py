@@ -116,7 +116,9 @@ def test_closing_an_active_goal_as_achieved_records_goal_closed(
     client.post(f"/v1/goals/{goal_id}/activate", headers=admin)
     before = last_position(runtime)
 
-    response = client.post(f"/v1/goals/{goal_id}/close", json={"outcome": "achieved"}, headers=admin)
+    response = client.post(
+        f"/v1/goals/{goal_id}/close", json={"outcome": "achieved"}, headers=admin
+    )
 
     assert assert_accepted(response, 200)["version"] == 3
     [event] = events_after(runtime, before)
@@ -257,7 +259,9 @@ def test_closing_a_draft_goal_as_achieved_is_409_invalid_transition(
 ) -> None:
     goal_id = create_goal(client, admin, org.member_id)
 
-    response = client.post(f"/v1/goals/{goal_id}/close", json={"outcome": "achieved"}, headers=admin)
+    response = client.post(
+        f"/v1/goals/{goal_id}/close", json={"outcome": "achieved"}, headers=admin
+    )
 
     assert_problem(response, 409, "invalid_transition")
 

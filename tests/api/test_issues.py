@@ -467,9 +467,7 @@ def test_a_dependency_closing_a_loop_a_b_a_is_409_dependency_cycle(
     )
     before = last_position(runtime)
 
-    response = client.post(
-        f"/v1/issues/{b}/dependencies", json={"blocked_by_id": a}, headers=admin
-    )
+    response = client.post(f"/v1/issues/{b}/dependencies", json={"blocked_by_id": a}, headers=admin)
 
     assert_problem(response, 409, "dependency_cycle", field="blocked_by_id")
     assert events_after(runtime, before) == []
@@ -485,9 +483,7 @@ def test_a_dependency_closing_a_longer_loop_is_409_dependency_cycle(
         )
         assert_accepted(response, 200)
 
-    response = client.post(
-        f"/v1/issues/{c}/dependencies", json={"blocked_by_id": a}, headers=admin
-    )
+    response = client.post(f"/v1/issues/{c}/dependencies", json={"blocked_by_id": a}, headers=admin)
 
     assert_problem(response, 409, "dependency_cycle", field="blocked_by_id")
 
@@ -686,9 +682,7 @@ def test_a_negative_estimate_is_422_naming_estimate(
 
 
 def test_an_unknown_field_is_422_naming_it(client: TestClient, admin: Headers, org: Org) -> None:
-    response = client.post(
-        "/v1/issues", json=issue_body(org.team_id, colour="red"), headers=admin
-    )
+    response = client.post("/v1/issues", json=issue_body(org.team_id, colour="red"), headers=admin)
 
     problem = assert_problem(response, 422, "validation_error", field="colour")
     assert problem["errors"] == [{"field": "colour", "message": "Extra inputs are not permitted"}]
@@ -773,8 +767,6 @@ def test_a_blank_comment_is_422_naming_body(client: TestClient, admin: Headers, 
 def test_an_issue_id_that_is_not_a_uuid_is_422_naming_issue_id(
     client: TestClient, admin: Headers
 ) -> None:
-    response = client.post(
-        "/v1/issues/PAY-1/transition", json={"status": "todo"}, headers=admin
-    )
+    response = client.post("/v1/issues/PAY-1/transition", json={"status": "todo"}, headers=admin)
 
     assert_problem(response, 422, "validation_error", field="issue_id")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-import pytest
 from fastapi.testclient import TestClient
 
 from domain.project import MilestoneAdded, ProjectCreated
@@ -260,10 +259,6 @@ def test_a_project_owned_by_a_deactivated_member_is_409_member_deactivated(
     assert_problem(response, 409, "member_deactivated", field="owner_id")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create_project names the unknown goal 'goal_id', a field the body does not have",
-)
 def test_a_project_created_with_an_unknown_goal_is_404_naming_goal_ids(
     client: TestClient, admin: Headers, runtime: Runtime, org: Org
 ) -> None:

@@ -22,7 +22,6 @@ from tests.api.helpers import (
     last_position,
     log,
     member_body,
-    of_type,
     types,
     unknown_id,
 )
@@ -124,10 +123,14 @@ def test_setting_the_working_agreement_records_a_new_revision(
     before = last_position(runtime)
 
     first = client.put(
-        f"/v1/teams/{team_id}/working-agreement", json={"text": "Reviews within a day"}, headers=admin
+        f"/v1/teams/{team_id}/working-agreement",
+        json={"text": "Reviews within a day"},
+        headers=admin,
     )
     second = client.put(
-        f"/v1/teams/{team_id}/working-agreement", json={"text": "Reviews within hours"}, headers=admin
+        f"/v1/teams/{team_id}/working-agreement",
+        json={"text": "Reviews within hours"},
+        headers=admin,
     )
 
     assert assert_accepted(first, 200)["version"] == 2
@@ -198,7 +201,7 @@ def test_adding_a_deactivated_member_to_a_team_is_409_member_deactivated(
     assert events_after(runtime, before) == []
 
 
-def test_removing_someone_who_is_not_in_the_team_is_409_conflict(
+def test_removing_someone_who_is_not_in_the_team_is_404_not_found(
     client: TestClient, admin: Headers
 ) -> None:
     team_id = create_team(client, admin)
@@ -206,7 +209,7 @@ def test_removing_someone_who_is_not_in_the_team_is_409_conflict(
 
     response = client.delete(f"/v1/teams/{team_id}/members/{member_id}", headers=admin)
 
-    assert_problem(response, 409, "conflict", field="member_id")
+    assert_problem(response, 404, "not_found", field="member_id")
 
 
 def test_a_negative_team_capacity_is_422_naming_weekly_capacity(

@@ -160,6 +160,15 @@ def test_a_tick_continues_after_the_last_scheduled_due_date() -> None:
     assert given.when(op.ScheduleOccurrences(day(20))) == [scheduled(day(14))]
 
 
+def test_a_long_backfill_is_spread_over_several_ticks() -> None:
+    daily = replace(created, cadence=make_cadence("day"), start_date=day(-2000))
+    first = spec.given(daily).when(op.ScheduleOccurrences(day(0)))
+    assert len(first) == op.MAX_OCCURRENCES_PER_TICK
+    assert first[-1].due_date == day(-2000 + op.MAX_OCCURRENCES_PER_TICK - 1)
+    second = spec.given(daily, *first).when(op.ScheduleOccurrences(day(0)))
+    assert second[0].due_date == day(-2000 + op.MAX_OCCURRENCES_PER_TICK)
+
+
 def test_nothing_is_scheduled_before_the_start_date() -> None:
     given = spec.given(replace(created, start_date=day(10)))
     assert given.when(op.ScheduleOccurrences(day(21))) == [scheduled(day(14)), scheduled(day(21))]

@@ -41,8 +41,11 @@ def change_cadence(operation_id: UUID, data: body.ChangeCadence, run: Run) -> Re
 
 
 @router.post("/operations/tick", status_code=200, responses=RESPONSES)
-def tick_operations(data: body.Tick, context: Context, scheduler: SchedulerDep) -> dict[str, Any]:
+def tick_operations(
+    context: Context, scheduler: SchedulerDep, data: body.Tick | None = None
+) -> dict[str, Any]:
     """Creates every operation's occurrences due up to `until` (default: now + horizon)."""
+    data = data or body.Tick()
     if data.until is not None and data.until > scheduler.latest_until():
         raise ProblemError(
             422,
@@ -81,17 +84,19 @@ def retire_operation(operation_id: UUID, run: Run) -> Response:
 
 @router.post("/operations/{operation_id}/occurrences/{due_date}/complete", **CHANGED)
 def complete_occurrence(
-    operation_id: UUID, due_date: date, data: body.OccurrenceNote, run: Run
+    operation_id: UUID, due_date: date, run: Run, data: body.OccurrenceNote | None = None
 ) -> Response:
     """Completes the occurrence due on `due_date`, with an optional note."""
+    data = data or body.OccurrenceNote()
     action = actions.complete_occurrence(operation_id, due_date, data)
     return run(action, target=(OPERATION, operation_id), payload=data)
 
 
 @router.post("/operations/{operation_id}/occurrences/{due_date}/skip", **CHANGED)
 def skip_occurrence(
-    operation_id: UUID, due_date: date, data: body.OccurrenceNote, run: Run
+    operation_id: UUID, due_date: date, run: Run, data: body.OccurrenceNote | None = None
 ) -> Response:
     """Skips the occurrence due on `due_date`, with an optional note."""
+    data = data or body.OccurrenceNote()
     action = actions.skip_occurrence(operation_id, due_date, data)
     return run(action, target=(OPERATION, operation_id), payload=data)

@@ -39,6 +39,7 @@ OCCURRENCE_NAMESPACE = UUID("5ea7e999-bd61-481a-8cfc-023206a9e7f0")
 # One tick schedules at most this many occurrences of an operation, so an operation that starts
 # long ago is backfilled over several ticks instead of in one enormous command.
 MAX_OCCURRENCES_PER_TICK = 500
+RETIRED_NOTE = "the operation was retired"
 
 
 def occurrence_id(operation_id: UUID, due_date: date) -> UUID:
@@ -374,7 +375,18 @@ def decide(
             return [OperationResumed(today)]
         case RetireOperation():
             _transition(state, "retired")
-            return [OperationRetired()]
+            # Retired work is no longer owed: what was still scheduled is skipped with it.
+            open_occurrences = sorted(
+                (o for o in state.occurrences.values() if o.status == "scheduled"),
+                key=lambda occurrence: occurrence.due_date,
+            )
+            return [
+                OperationRetired(),
+                *(
+                    OccurrenceSkipped(occurrence.id, occurrence.due_date, RETIRED_NOTE)
+                    for occurrence in open_occurrences
+                ),
+            ]
         case ScheduleOccurrences(until=until):
             if state.status != "active":
                 return []

@@ -160,6 +160,14 @@ def test_a_tick_continues_after_the_last_scheduled_due_date() -> None:
     assert given.when(op.ScheduleOccurrences(day(20))) == [scheduled(day(14))]
 
 
+def test_retiring_an_operation_skips_what_was_still_scheduled() -> None:
+    given = spec.given(created, scheduled(day(0)), scheduled(day(7)), completed(day(0)))
+    assert given.when(op.RetireOperation()) == [
+        retired,
+        skipped(day(7), op.RETIRED_NOTE),
+    ]
+
+
 def test_a_long_backfill_is_spread_over_several_ticks() -> None:
     daily = replace(created, cadence=make_cadence("day"), start_date=day(-2000))
     first = spec.given(daily).when(op.ScheduleOccurrences(day(0)))

@@ -22,9 +22,7 @@ import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from contracts.views.queue import (
-    QueuePage,
-)
+from contracts.views.queue import QueuePage
 from domain.goal import GoalActivated, GoalClosed, GoalCreated, GoalRetitled
 from domain.issue import (
     OPEN_STATUSES,
@@ -472,11 +470,12 @@ PROJECTION = QueueProjection()
 # Queries
 
 Rank = tuple[int, int, str, int, int, str, str]
+PRIORITY_RANK = {priority: rank for rank, priority in enumerate(PRIORITIES)}
 _RANK_TYPES = (int, int, str, int, int, str, str)
 Via = Literal["issue", "affects", "project"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Blocked:
     """An open issue waiting on a queue item."""
 
@@ -487,7 +486,7 @@ class _Blocked:
     watchers: list[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Ranked:
     """An open item with its place in the queue."""
 
@@ -566,7 +565,7 @@ def _ranked(
     impact = bool(blocks) or any(goal_id in active_goals for goal_id, _ in goals)
     rank = (
         0 if row["priority"] == "urgent" or overdue else 1,
-        PRIORITIES.index(row["priority"]),
+        PRIORITY_RANK[row["priority"]],
         row["due_date"] or NO_DUE_DATE,
         0 if impact else 1,
         int(row["created"]),
@@ -700,7 +699,9 @@ def _read_queue(
                 row,
                 today,
                 today_iso,
-                [goal for goal in linked[row["item_id"]] if goal[0] in goals],
+                [goal for goal in linked[row["item_id"]] if goal[0] in goals]
+                if linked[row["item_id"]]
+                else [],
                 active_goals,
                 blocks.get(row["item_id"], []),
             )

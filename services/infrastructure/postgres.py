@@ -271,6 +271,7 @@ class PostgresBackend:
             "FROM workledger_events WHERE originator_id = %s AND originator_version > %s "
             "ORDER BY originator_version",
             (stream_id, after_version),
+            prepare=True,
         )
         return [StoredRow(r[0], r[1], r[2], bytes(r[3])) for r in rows]
 
@@ -312,9 +313,13 @@ class PostgresBackend:
         )
         return load_response(rows[0][0], bytes(rows[0][1])) if rows else None
 
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def fetchall(
+        self, sql: str, params: Sequence[Any] = (), *, prepare: bool = False
+    ) -> list[tuple[Any, ...]]:
+        # Not prepared by default: a prepared statement's generic plan can be far worse for
+        # range queries than a plan made for the actual values.
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-            cursor.execute(sql.encode(), params, prepare=True)
+            cursor.execute(sql.encode(), params, prepare=prepare)
             return cursor.fetchall()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:

@@ -301,6 +301,11 @@ def rebuild(
                 elapsed = time.perf_counter() - started
                 progress(RebuildProgress(applied, position, max(target, position), elapsed))
             continue
+        if backend.name == "postgresql":
+            # Fresh statistics, so the first queries on the new generation get good plans.
+            with backend.transaction() as cursor:
+                for table in projection.tables:
+                    cursor.execute(f"ANALYZE {table.physical(generation)}")
         # Caught up: switch in one transaction, applying whatever arrived meanwhile.
         with backend.transaction() as cursor:
             tail = store.read(position, page_size)

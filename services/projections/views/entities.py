@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, assert_never
+from typing import Annotated, Any, TypeVar, assert_never
 from uuid import UUID
 
 import anyio.to_thread
@@ -53,6 +53,7 @@ from domain import goal, issue, member, operation, project, team
 from domain.cadence import Cadence
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.http import ProblemError
+from services.infrastructure.store import SqlCursor
 from services.projections.query import (
     DEFAULT_LIMIT,
     Cursor,
@@ -648,7 +649,7 @@ class EntitiesProjection:
     """Each object's state as a versioned row, plus the edges between objects and comments."""
 
     name = NAME
-    schema_version = 1
+    schema_version = 2
     tables: tuple[Table, ...] = (
         TEAMS,
         MEMBERS,
@@ -664,18 +665,19 @@ class EntitiesProjection:
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         data: Event = event.data
         change = _Change(writer, event)
-        if isinstance(data, team.TeamEvent):
-            _apply_team(change, data)
-        elif isinstance(data, member.MemberEvent):
-            _apply_member(change, data)
-        elif isinstance(data, goal.GoalEvent):
-            _apply_goal(change, data)
+        # Issues first: most events are theirs.
+        if isinstance(data, issue.IssueEvent):
+            _apply_issue(change, data)
+        elif isinstance(data, operation.OperationEvent):
+            _apply_operation(change, data)
         elif isinstance(data, project.ProjectEvent):
             _apply_project(change, data)
-        elif isinstance(data, issue.IssueEvent):
-            _apply_issue(change, data)
+        elif isinstance(data, goal.GoalEvent):
+            _apply_goal(change, data)
+        elif isinstance(data, member.MemberEvent):
+            _apply_member(change, data)
         else:
-            _apply_operation(change, data)
+            _apply_team(change, data)
 
 
 PROJECTION = EntitiesProjection()
@@ -726,16 +728,31 @@ def _base(row: Row) -> Doc:
     return doc
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """One request's reads: one snapshot of the database, the versions it sees, its day."""
+
+    cursor: SqlCursor
+    snapshot: Snapshot
+    today: date
+    detail: bool
+    """A detail answer (everything about one object) rather than a list item."""
+
+    def fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        self.cursor.execute(sql, params)
+        return self.cursor.fetchall()
+
+
 def _edges(
-    view: ViewRequest, snapshot: Snapshot, nodes: Sequence[str], relations: Sequence[str]
+    reading: _Reading, nodes: Sequence[str], relations: Sequence[str]
 ) -> dict[tuple[str, str], list[str]]:
     """What hangs off each node by each relation, in the order the edges were made."""
     if not nodes:
         return {}
-    visible, visible_params = snapshot.visible()
+    visible, visible_params = reading.snapshot.visible()
     found: dict[tuple[str, str], list[str]] = {}
-    for node, relation, other in view.fetchall(
-        f"SELECT node_id, relation, other_id FROM {snapshot.name(EDGES)} "
+    for node, relation, other in reading.fetch(
+        f"SELECT node_id, relation, other_id FROM {reading.snapshot.name(EDGES)} "
         f"WHERE node_id IN ({_placeholders(nodes)}) AND relation IN ({_placeholders(relations)}) "
         f"AND {visible} ORDER BY position, other_id",
         [*nodes, *relations, *visible_params],
@@ -744,17 +761,17 @@ def _edges(
     return found
 
 
-def _render_teams(view: ViewRequest, snapshot: Snapshot, rows: list[Row], _: bool) -> list[Doc]:
+def _render_teams(reading: _Reading, rows: list[Row]) -> list[Doc]:
     teams = [_base(row) for row in rows]
     if not teams:
         return teams
     ids = [team_doc["id"] for team_doc in teams]
-    edge_visible, edge_params = snapshot.visible("e")
-    member_visible, member_params = snapshot.visible("m")
+    edge_visible, edge_params = reading.snapshot.visible("e")
+    member_visible, member_params = reading.snapshot.visible("m")
     members: dict[str, list[tuple[str, float, bool]]] = {}
-    for team_id, member_id, capacity, active in view.fetchall(
+    for team_id, member_id, capacity, active in reading.fetch(
         f"SELECT e.node_id, e.other_id, m.weekly_capacity, m.active "
-        f"FROM {snapshot.name(EDGES)} e LEFT JOIN {snapshot.name(MEMBERS)} m "
+        f"FROM {reading.snapshot.name(EDGES)} e LEFT JOIN {reading.snapshot.name(MEMBERS)} m "
         f"ON m.id = e.other_id AND {member_visible} "
         f"WHERE e.node_id IN ({_placeholders(ids)}) AND e.relation = %s AND {edge_visible} "
         "ORDER BY e.position, e.other_id",
@@ -771,9 +788,9 @@ def _render_teams(view: ViewRequest, snapshot: Snapshot, rows: list[Row], _: boo
     return teams
 
 
-def _render_members(view: ViewRequest, snapshot: Snapshot, rows: list[Row], _: bool) -> list[Doc]:
+def _render_members(reading: _Reading, rows: list[Row]) -> list[Doc]:
     members = [_base(row) for row in rows]
-    teams = _edges(view, snapshot, [m["id"] for m in members], (MEMBER_TEAM,))
+    teams = _edges(reading, [m["id"] for m in members], (MEMBER_TEAM,))
     for member_doc in members:
         member_doc["team_ids"] = teams.get((member_doc["id"], MEMBER_TEAM), [])
     return members
@@ -801,20 +818,19 @@ def _goal_state(doc: Doc) -> goal.Goal:
 
 
 def _linked_work(
-    view: ViewRequest, snapshot: Snapshot, goal_ids: Sequence[str]
+    reading: _Reading, goal_ids: Sequence[str]
 ) -> dict[str, tuple[int, int, float, float]]:
     """Per goal, its linked issues that are not cancelled: count, done, estimate, estimate done."""
     if not goal_ids:
         return {}
-    edge_visible, edge_params = snapshot.visible("e")
-    issue_visible, issue_params = snapshot.visible("i")
-    rows = view.fetchall(
-        # Every column is named: PostgreSQL rows come back as dicts, where equal names collide.
+    edge_visible, edge_params = reading.snapshot.visible("e")
+    issue_visible, issue_params = reading.snapshot.visible("i")
+    rows = reading.fetch(
         "SELECT e.node_id, COUNT(*) AS issues, "
         "SUM(CASE WHEN i.status = 'done' THEN 1 ELSE 0 END) AS issues_done, "
         "SUM(COALESCE(i.estimate, 0)) AS estimate, "
         "SUM(CASE WHEN i.status = 'done' THEN COALESCE(i.estimate, 0) ELSE 0 END) AS estimate_done "
-        f"FROM {snapshot.name(EDGES)} e JOIN {snapshot.name(ISSUES)} i "
+        f"FROM {reading.snapshot.name(EDGES)} e JOIN {reading.snapshot.name(ISSUES)} i "
         f"ON i.id = e.other_id AND {issue_visible} "
         f"WHERE e.node_id IN ({_placeholders(goal_ids)}) AND e.relation = %s AND {edge_visible} "
         "AND i.status <> 'cancelled' GROUP BY e.node_id",
@@ -826,10 +842,10 @@ def _linked_work(
     }
 
 
-def _render_goals(view: ViewRequest, snapshot: Snapshot, rows: list[Row], _: bool) -> list[Doc]:
+def _render_goals(reading: _Reading, rows: list[Row]) -> list[Doc]:
     goals = [_base(row) for row in rows]
-    children = _edges(view, snapshot, [g["id"] for g in goals], (CHILD_GOAL,))
-    work = _linked_work(view, snapshot, [g["id"] for g in goals if not g["key_results"]])
+    children = _edges(reading, [g["id"] for g in goals], (CHILD_GOAL,))
+    work = _linked_work(reading, [g["id"] for g in goals if not g["key_results"]])
     for goal_doc in goals:
         goal_doc["children_ids"] = children.get((goal_doc["id"], CHILD_GOAL), [])
         for kr in goal_doc["key_results"]:
@@ -848,8 +864,8 @@ def _render_goals(view: ViewRequest, snapshot: Snapshot, rows: list[Row], _: boo
     return goals
 
 
-def _render_projects(view: ViewRequest, _: Snapshot, rows: list[Row], __: bool) -> list[Doc]:
-    today = view.now.date().isoformat()
+def _render_projects(reading: _Reading, rows: list[Row]) -> list[Doc]:
+    today = reading.today.isoformat()
     projects = [_base(row) for row in rows]
     for project_doc in projects:
         for milestone in project_doc["milestones"]:
@@ -857,10 +873,10 @@ def _render_projects(view: ViewRequest, _: Snapshot, rows: list[Row], __: bool) 
     return projects
 
 
-def _render_issues(view: ViewRequest, snapshot: Snapshot, rows: list[Row], _: bool) -> list[Doc]:
-    today = view.now.date().isoformat()
+def _render_issues(reading: _Reading, rows: list[Row]) -> list[Doc]:
+    today = reading.today.isoformat()
     issues = [_base(row) for row in rows]
-    edges = _edges(view, snapshot, [i["id"] for i in issues], (SUB_ISSUE, BLOCKS))
+    edges = _edges(reading, [i["id"] for i in issues], (SUB_ISSUE, BLOCKS))
     for issue_doc in issues:
         issue_doc["sub_issue_ids"] = edges.get((issue_doc["id"], SUB_ISSUE), [])
         issue_doc["blocks"] = edges.get((issue_doc["id"], BLOCKS), [])
@@ -875,20 +891,18 @@ _OCCURRENCE_COLUMNS = ("operation_id", "due_date", "occurrence_id", "status", "a
 _OCCURRENCE_DETAIL = (*_OCCURRENCE_COLUMNS, "estimate", "note")
 
 
-def _render_operations(
-    view: ViewRequest, snapshot: Snapshot, rows: list[Row], detail: bool
-) -> list[Doc]:
-    today = view.now.date()
+def _render_operations(reading: _Reading, rows: list[Row]) -> list[Doc]:
+    today, detail = reading.today, reading.detail
     operations = [_base(row) for row in rows]
     if not operations:
         return operations
     ids = [o["id"] for o in operations]
-    visible, visible_params = snapshot.visible()
+    visible, visible_params = reading.snapshot.visible()
     # A list only counts what is still to do; a detail shows every occurrence.
     columns = _OCCURRENCE_DETAIL if detail else _OCCURRENCE_COLUMNS
     only_open = "" if detail else "AND status = 'scheduled' "
-    found = view.fetchall(
-        f"SELECT {', '.join(columns)} FROM {snapshot.name(OCCURRENCES)} "
+    found = reading.fetch(
+        f"SELECT {', '.join(columns)} FROM {reading.snapshot.name(OCCURRENCES)} "
         f"WHERE operation_id IN ({_placeholders(ids)}) {only_open}AND {visible} "
         "ORDER BY operation_id, due_date",
         [*ids, *visible_params],
@@ -928,7 +942,7 @@ def _render_operations(
     return operations
 
 
-Render = Callable[[ViewRequest, Snapshot, list[Row], bool], list[Doc]]
+Render = Callable[[_Reading, list[Row]], list[Doc]]
 
 
 @dataclass(frozen=True)
@@ -959,48 +973,90 @@ class _Filters:
         return _Filters(chosen, edge)
 
 
+# Filter columns no event changes once an object is created (the domain has no event that moves
+# an issue to another team or project, changes its kind, or hands a goal to another owner), so
+# an object's current row holds the value it had at any earlier moment.
+_SET_AT_CREATION = {
+    ISSUES.name: frozenset({"team_id", "project_id", "kind"}),
+    GOALS.name: frozenset({"team_id", "owner_id"}),
+    PROJECTS.name: frozenset({"team_id"}),
+    OPERATIONS.name: frozenset({"team_id"}),
+}
+
+
 def _find(
-    view: ViewRequest,
-    snapshot: Snapshot,
-    kind: _Kind,
-    filters: _Filters,
-    after: int | None,
-    limit: int,
-    detail: bool,
+    reading: _Reading, kind: _Kind, filters: _Filters, after: int | None, limit: int
 ) -> tuple[list[Doc], int | None]:
     """The objects of a kind that pass the filters, in creation order after the cursor, and
-    where the next page starts (``None`` on the last page)."""
-    visible, visible_params = snapshot.visible("o")
-    where = _Where().add(visible, visible_params)
+    where the next page starts (``None`` on the last page).
+
+    As of a past moment, the objects are walked in creation order through their current rows,
+    whose indexes give that order, each joined to the version it had then: an object is never
+    removed, so everything that existed then has a current row. Filters on fields set at
+    creation narrow the walk through those indexes. The walk reads about as many versions as
+    it answers, unless only fields that change over time are filtered on: then matches may be
+    rare, and one scan of the versions beats looking each object up.
+    """
+    table = reading.snapshot.name(kind.table)
+    visible, visible_params = reading.snapshot.visible("o")
+    fixed = _SET_AT_CREATION.get(kind.table.name, frozenset())
+    walk = reading.snapshot.as_of is not None and (
+        not (filters.equal or filters.edge) or any(column in fixed for column, _ in filters.equal)
+    )
+    if walk:
+        source = f"{table} c JOIN {table} o ON o.id = c.id AND {visible}"
+        where = _Where(params=list(visible_params)).add("c.valid_to IS NULL")
+    else:
+        source = f"{table} o"
+        where = _Where().add(visible, visible_params)
     for column, value in filters.equal:
-        where.add(f"o.{column} = %s", (str(value) if isinstance(value, UUID) else value,))
+        alias = "c" if walk and column in fixed else "o"
+        where.add(f"{alias}.{column} = %s", (str(value) if isinstance(value, UUID) else value,))
     if filters.edge is not None:
-        edge_visible, edge_params = snapshot.visible("e")
+        edge_visible, edge_params = reading.snapshot.visible("e")
         where.add(
-            f"o.id IN (SELECT e.other_id FROM {snapshot.name(EDGES)} e "
+            f"o.id IN (SELECT e.other_id FROM {reading.snapshot.name(EDGES)} e "
             f"WHERE e.node_id = %s AND e.relation = %s AND {edge_visible})",
             (*filters.edge, *edge_params),
         )
+    order = "c" if walk else "o"
     if after is not None:
-        where.add("o.created_position > %s", (after,))
-    rows = view.fetchall(
-        f"SELECT {', '.join(f'o.{c}' for c in _SELECTED)} FROM {snapshot.name(kind.table)} o "
-        f"WHERE {where.sql} ORDER BY o.created_position LIMIT %s",
+        where.add(f"{order}.created_position > %s", (after,))
+    rows = reading.fetch(
+        f"SELECT {', '.join(f'o.{c}' for c in _SELECTED)} FROM {source} "
+        f"WHERE {where.sql} ORDER BY {order}.created_position LIMIT %s",
         [*where.params, limit + 1],
     )
     found = [dict(zip(_SELECTED, values, strict=True)) for values in rows[:limit]]
     following = int(found[-1]["created_position"]) if len(rows) > limit else None
-    return kind.render(view, snapshot, found, detail), following
+    return kind.render(reading, found), following
+
+
+_Answer = TypeVar("_Answer")
+
+
+async def _read(view: ViewRequest, detail: bool, queries: Callable[[_Reading], _Answer]) -> _Answer:
+    """Runs ``queries`` on one snapshot of the database, once the view has what was asked."""
+    snapshot = await view.snapshot(NAME)
+    today = view.now.date()
+
+    def run(cursor: SqlCursor) -> _Answer:
+        return queries(_Reading(cursor, snapshot, today, detail))
+
+    return await anyio.to_thread.run_sync(view.read, run)
 
 
 async def _detail(view: ViewRequest, kind: _Kind, object_id: UUID) -> Doc:
-    snapshot = await view.snapshot(NAME)
     filters = _Filters((("id", str(object_id)),))
-    found, _ = await anyio.to_thread.run_sync(_find, view, snapshot, kind, filters, None, 1, True)
+    found, _ = await _read(view, True, lambda reading: _find(reading, kind, filters, None, 1))
     if not found:
-        when = f" as of {view.as_of.isoformat()}" if view.as_of is not None else ""
-        raise ProblemError(404, "not_found", f"there is no {kind.noun} {object_id}{when}")
+        raise _not_found(view, kind.noun, object_id)
     return found[0]
+
+
+def _not_found(view: ViewRequest, noun: str, object_id: UUID) -> ProblemError:
+    when = f" as of {view.as_of.isoformat()}" if view.as_of is not None else ""
+    return ProblemError(404, "not_found", f"there is no {noun} {object_id}{when}")
 
 
 def _after(cursor: str | None) -> int | None:
@@ -1022,9 +1078,8 @@ async def _list(
     view: ViewRequest, kind: _Kind, filters: _Filters, limit: int, cursor: str | None
 ) -> Doc:
     after = _after(cursor)
-    snapshot = await view.snapshot(NAME)
-    items, following = await anyio.to_thread.run_sync(
-        _find, view, snapshot, kind, filters, after, limit, False
+    items, following = await _read(
+        view, False, lambda reading: _find(reading, kind, filters, after, limit)
     )
     next_cursor = encode_cursor([following]) if following is not None else None
     return {"items": items, "next_cursor": next_cursor}
@@ -1144,19 +1199,18 @@ async def list_issues(
     return await _list(view, _ISSUE, filters, limit, cursor)
 
 
-def _comments(
-    view: ViewRequest, snapshot: Snapshot, issue_id: str, after: int | None, limit: int
-) -> Doc | None:
-    visible, visible_params = snapshot.visible()
-    exists = view.fetchall(
-        f"SELECT 1 FROM {snapshot.name(ISSUES)} WHERE id = %s AND {visible}",
+def _comments(reading: _Reading, issue_id: str, after: int | None, limit: int) -> Doc | None:
+    visible, visible_params = reading.snapshot.visible()
+    exists = reading.fetch(
+        f"SELECT 1 FROM {reading.snapshot.name(ISSUES)} WHERE id = %s AND {visible}",
         [issue_id, *visible_params],
     )
     if not exists:
         return None
-    occurred, occurred_params = snapshot.occurred_by("occurred")
-    rows = view.fetchall(
-        f"SELECT comment_id, author, body, occurred, position FROM {snapshot.name(COMMENTS)} "
+    occurred, occurred_params = reading.snapshot.occurred_by("occurred")
+    comments = reading.snapshot.name(COMMENTS)
+    rows = reading.fetch(
+        f"SELECT comment_id, author, body, occurred, position FROM {comments} "
         f"WHERE issue_id = %s AND position > %s AND {occurred} ORDER BY position LIMIT %s",
         [issue_id, after or 0, *occurred_params, limit + 1],
     )
@@ -1186,11 +1240,9 @@ async def list_comments(
 ) -> Doc:
     """An issue's comments, oldest first."""
     after = _after(cursor)
-    snapshot = await view.snapshot(NAME)
-    page = await anyio.to_thread.run_sync(_comments, view, snapshot, str(issue_id), after, limit)
+    page = await _read(view, False, lambda reading: _comments(reading, str(issue_id), after, limit))
     if page is None:
-        when = f" as of {view.as_of.isoformat()}" if view.as_of is not None else ""
-        raise ProblemError(404, "not_found", f"there is no issue {issue_id}{when}")
+        raise _not_found(view, "issue", issue_id)
     return page
 
 

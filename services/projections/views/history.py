@@ -11,8 +11,12 @@ says must not change when another view's shape does, or a rebuild would break th
 
 Each entry carries the SHA-256 of its content and of the previous entry's hash (see
 ``contracts.views.history`` for the exact encoding); ``GET /v1/history/verify`` recomputes them
-all. The chain's head, the last entry's hash, is kept in ``hi_chain`` so a page can be applied
-without reading the entries table.
+all. The chain's head (the last entry's hash, and the latest time any entry occurred, which the
+time index needs) is kept in ``hi_chain``, so a page is applied without reading the entries.
+
+Pages are cut by position with keyset cursors; every filter has an index ending in the position,
+and time ranges are turned into position ranges (see ``_time_bounded``), so a page costs the same
+at the start of a long log as at its end.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Annotated, Any, assert_never
 from uuid import UUID
 
@@ -113,7 +118,6 @@ CHAIN = Table(
 _HEAD = ("head",)
 _MAIN = ""
 _ENTRY_COLUMNS = ENTRIES.column_names
-_CONTENT_COLUMNS = _ENTRY_COLUMNS[: _ENTRY_COLUMNS.index("occurred_max")]
 # Verification reads this many entries per query: large enough to be quick, small enough to
 # keep memory flat on a chain of millions.
 VERIFY_PAGE = 5000
@@ -434,17 +438,18 @@ def _operation(fields: Fields | None, event: operation.OperationEvent) -> Fields
 def fields_set(fields: Fields | None, event: Event) -> Fields | None:
     """The fields ``event`` sets on the part of its object it concerns: every field when it
     creates it, ``None`` when the part does not exist (a fact about nothing changes nothing)."""
-    if isinstance(event, team.TeamEvent):
-        return _team(fields, event)
-    if isinstance(event, member.MemberEvent):
-        return _member(fields, event)
-    if isinstance(event, goal.GoalEvent):
-        return _goal(fields, event)
-    if isinstance(event, project.ProjectEvent):
-        return _project(fields, event)
+    # Issues first: most events are theirs.
     if isinstance(event, issue.IssueEvent):
         return _issue(fields, event)
-    return _operation(fields, event)
+    if isinstance(event, operation.OperationEvent):
+        return _operation(fields, event)
+    if isinstance(event, project.ProjectEvent):
+        return _project(fields, event)
+    if isinstance(event, goal.GoalEvent):
+        return _goal(fields, event)
+    if isinstance(event, member.MemberEvent):
+        return _member(fields, event)
+    return _team(fields, event)
 
 
 def part_of(event: Event) -> str:
@@ -482,8 +487,12 @@ def field_changes(part: str, before: Fields | None, values: Fields) -> list[Fiel
 # The chain
 
 
+@lru_cache(maxsize=4096)
 def iso_time(moment: int) -> str:
-    """A stored time (microseconds) as the entry states it: exact, in UTC."""
+    """A stored time (microseconds) as the entry states it: exact, in UTC.
+
+    Remembered, because the events of one command, and of one group commit, share their times.
+    """
     return (EPOCH + timedelta(microseconds=moment)).isoformat()
 
 
@@ -519,7 +528,7 @@ class HistoryProjection:
     """Every event becomes one chained entry."""
 
     name = NAME
-    schema_version = 1
+    schema_version = 2
     tables: tuple[Table, ...] = (ENTRIES, OBJECTS, CHAIN)
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
@@ -778,10 +787,10 @@ async def history(
     end = _parse_time(until, "until")
     after = _cursor_position(cursor)
     snapshot = await view.snapshot(NAME)
-    # As of a moment, only what had occurred by then: before the next microsecond.
-    ends = [moment for moment in (end, snapshot.as_of) if moment is not None]
+    ends = [end] if end is not None else []
     if snapshot.as_of is not None:
-        ends[-1] += 1
+        # As of a moment, what had occurred by then: before its next microsecond.
+        ends.append(snapshot.as_of + 1)
     page = _Page(filters, start, min(ends, default=None), after, limit, newest_first)
     return await anyio.to_thread.run_sync(_select_page, view, snapshot, page)
 

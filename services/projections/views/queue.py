@@ -11,10 +11,10 @@ computed per request; a cursor is the rank of the last item of a page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from uuid import UUID
 
 import anyio.to_thread
@@ -56,6 +56,8 @@ from domain.operation import (
 from domain.project import ProjectCreated, ProjectGoalLinked, ProjectRenamed
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.http import ProblemError
+from services.projections.dispatch import Change as _Change
+from services.projections.dispatch import EventHandlers
 from services.projections.query import (
     DEFAULT_LIMIT,
     Cursor,
@@ -74,7 +76,6 @@ from services.projections.readmodel import (
     from_micros,
     iso_date,
 )
-from services.projections.runner import event_time
 
 NAME = "queue"
 OCCURRENCE = "occurrence"
@@ -151,44 +152,8 @@ DEPENDENCIES = Table(
 # Applying events
 
 
-@dataclass(frozen=True, slots=True)
-class _Change:
-    """One event being applied: where its versions go and when they start."""
-
-    writer: PageWriter
-    event: RecordedEvent
-    at: int
-
-    @property
-    def subject(self) -> str:
-        return str(self.event.stream_id)
-
-    def put(self, table: Table, row: Row) -> None:
-        self.writer.put(table.name, row, self.at, self.event.position)
-
-    def update(self, table: Table, key: tuple[Any, ...], changes: Row) -> Row | None:
-        return self.writer.update(table.name, key, changes, self.at, self.event.position)
-
-    def delete(self, table: Table, key: tuple[Any, ...]) -> None:
-        self.writer.delete(table.name, key, self.at, self.event.position)
-
-    def get(self, table: Table, key: tuple[Any, ...]) -> Row | None:
-        return self.writer.get(table.name, key)
-
-
-E = TypeVar("E")
-Handler = Callable[[_Change, Any], None]
-_HANDLERS: dict[type[Any], Handler] = {}
-
-
-def _on(
-    event_class: type[E],
-) -> Callable[[Callable[[_Change, E], None]], Callable[[_Change, E], None]]:
-    def register(handler: Callable[[_Change, E], None]) -> Callable[[_Change, E], None]:
-        _HANDLERS[event_class] = handler
-        return handler
-
-    return register
+_handlers = EventHandlers()
+_on = _handlers.on
 
 
 EMPTY = "[]"
@@ -459,9 +424,7 @@ class QueueProjection:
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         """Records what ``event`` changes in work items, dependencies, members, goals, projects."""
-        handler = _HANDLERS.get(type(event.data))
-        if handler is not None:
-            handler(_Change(writer, event, event_time(event)), event.data)
+        _handlers.apply(writer, event)
 
 
 PROJECTION = QueueProjection()

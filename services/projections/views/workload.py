@@ -10,10 +10,10 @@ Members' figures are read from their open items through an index on the assignee
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
@@ -64,6 +64,8 @@ from domain.team import (
 )
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.http import ProblemError
+from services.projections.dispatch import Change as _Change
+from services.projections.dispatch import EventHandlers
 from services.projections.query import (
     DEFAULT_LIMIT,
     Cursor,
@@ -82,7 +84,6 @@ from services.projections.readmodel import (
     iso_date,
     micros,
 )
-from services.projections.runner import event_time
 
 NAME = "workload"
 WORK_IN_PROGRESS = ("in_progress", "in_review")
@@ -178,44 +179,8 @@ COMPLETIONS = Table(
 # Applying events
 
 
-@dataclass(frozen=True, slots=True)
-class _Change:
-    """One event being applied: where its versions go and when they start."""
-
-    writer: PageWriter
-    event: RecordedEvent
-    at: int
-
-    @property
-    def subject(self) -> str:
-        return str(self.event.stream_id)
-
-    def put(self, table: Table, row: Row) -> None:
-        self.writer.put(table.name, row, self.at, self.event.position)
-
-    def update(self, table: Table, key: tuple[Any, ...], changes: Row) -> Row | None:
-        return self.writer.update(table.name, key, changes, self.at, self.event.position)
-
-    def delete(self, table: Table, key: tuple[Any, ...]) -> None:
-        self.writer.delete(table.name, key, self.at, self.event.position)
-
-    def get(self, table: Table, key: tuple[Any, ...]) -> Row | None:
-        return self.writer.get(table.name, key)
-
-
-E = TypeVar("E")
-Handler = Callable[[_Change, Any], None]
-_HANDLERS: dict[type[Any], Handler] = {}
-
-
-def _on(
-    event_class: type[E],
-) -> Callable[[Callable[[_Change, E], None]], Callable[[_Change, E], None]]:
-    def register(handler: Callable[[_Change, E], None]) -> Callable[[_Change, E], None]:
-        _HANDLERS[event_class] = handler
-        return handler
-
-    return register
+_handlers = EventHandlers()
+_on = _handlers.on
 
 
 def _micropoints(estimate: float | None) -> int:
@@ -490,9 +455,7 @@ class WorkloadProjection:
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         """Records what ``event`` changes in teams, members, work items, loads, completions."""
-        handler = _HANDLERS.get(type(event.data))
-        if handler is not None:
-            handler(_Change(writer, event, event_time(event)), event.data)
+        _handlers.apply(writer, event)
 
 
 PROJECTION = WorkloadProjection()

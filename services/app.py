@@ -23,7 +23,9 @@ from services.infrastructure.http import HttpEdge, install_problem_handlers
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend, EventStore
 from services.infrastructure.tokens import TokenStore
+from services.projections.feed import EventFeed, include_event_feed
 from services.projections.query import ReadModels
+from services.projections.relay import Relay
 from services.projections.runner import ProjectionWorker
 from services.projections.views import all_projections, include_query_api
 
@@ -73,6 +75,8 @@ class Runtime:
     clock: Clock
     read_models: ReadModels
     workers: list[ProjectionWorker]
+    event_feed: EventFeed
+    relay: Relay | None = None
     run_scheduler: bool = False
     run_workers: bool = True
     _started: bool = field(default=False, repr=False)
@@ -88,11 +92,15 @@ class Runtime:
                 worker.start()
         if self.run_scheduler:
             self.scheduler.start(self.settings.scheduler_interval_seconds)
+        if self.relay is not None:
+            self.relay.start()
         self._started = True
 
     def stop(self) -> None:
         if not self._started:
             return
+        if self.relay is not None:
+            self.relay.stop()
         self.scheduler.stop()
         for worker in self.workers:
             worker.request_stop()
@@ -103,6 +111,7 @@ class Runtime:
 
     def close(self) -> None:
         self.stop()
+        self.event_feed.close()
         self.backend.close()
 
 
@@ -113,6 +122,7 @@ def build_runtime(
     backend: Backend | None = None,
     run_scheduler: bool = False,
     run_workers: bool = True,
+    run_relay: bool = False,
     views: Sequence[str] | None = None,
 ) -> Runtime:
     backend = backend or open_backend(settings)
@@ -124,6 +134,17 @@ def build_runtime(
     )
     projections = [p for p in all_projections() if views is None or p.name in views]
     workers = [ProjectionWorker(store, backend, projection) for projection in projections]
+    relay = (
+        Relay(
+            store,
+            settings,
+            clock=clock,
+            partitions=settings.kafka_topic_partitions,
+            replication_factor=settings.kafka_topic_replication,
+        )
+        if run_relay and settings.kafka_bootstrap_servers
+        else None
+    )
     return Runtime(
         settings=settings,
         backend=backend,
@@ -135,6 +156,8 @@ def build_runtime(
         clock=clock,
         read_models=ReadModels(backend, store, all_projections()),
         workers=workers,
+        event_feed=EventFeed(store, heartbeat_seconds=settings.event_stream_heartbeat_seconds),
+        relay=relay,
         run_scheduler=run_scheduler,
         run_workers=run_workers,
     )
@@ -181,10 +204,12 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
     app.state.clock = runtime.clock
     app.state.event_store = runtime.store
     app.state.read_models = runtime.read_models
+    app.state.event_feed = runtime.event_feed
     install_problem_handlers(app)
     install_command_error_handlers(app)
     include_command_api(app)
     include_query_api(app)
+    include_event_feed(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:

@@ -33,7 +33,9 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
             file=sys.stderr,
         )
         return 2
-    runtime = build_runtime(settings, run_scheduler=scheduler, run_workers=scheduler)
+    runtime = build_runtime(
+        settings, run_scheduler=scheduler, run_workers=scheduler, run_relay=scheduler
+    )
     store = "PostgreSQL" if settings.database_url else f"SQLite at {settings.sqlite_path}"
     print(f"workledger: events in {store}", flush=True)
     if args.admin_token or not settings.database_url:
@@ -53,10 +55,17 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
             port=port,
             log_level="info",
             access_log=False,
+            timeout_graceful_shutdown=10,
         )
         return 0
+    from services.projections.feed import FeedServer
+
+    config = uvicorn.Config(
+        create_app(runtime), host=host, port=port, log_level="info", access_log=False
+    )
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info", access_log=False)
+        # Ends open event streams on shutdown, which would otherwise keep the server waiting.
+        FeedServer(config, runtime.event_feed).run()
     finally:
         runtime.close()
     return 0
@@ -154,9 +163,25 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
             print(
                 f"{projection.name:<12} {position:>10} {last - position:>11} {lag_seconds:>12.1f}"
             )
+        if settings.kafka_bootstrap_servers:
+            from services.projections.relay import relay_status
+
+            print(relay_status(store, settings).describe())
     finally:
         backend.close()
     return 0
+
+
+def _relay(settings: Settings) -> int:
+    from services.app import make_codec, open_backend
+    from services.infrastructure.store import EventStore
+    from services.projections.relay import run_relay
+
+    backend = open_backend(settings)
+    try:
+        return run_relay(settings, EventStore(backend, make_codec()))
+    finally:
+        backend.close()
 
 
 def _token_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -202,7 +227,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--no-scheduler", action="store_true", help="don't tick operations")
     rebuild = commands.add_parser("rebuild", help="rebuild a view from the log while it serves")
     rebuild.add_argument("view", metavar="NAME")
-    commands.add_parser("status", help="each view's position and lag")
+    commands.add_parser("status", help="each view's and the relay's position and lag")
+    commands.add_parser("relay", help="publish the event log to Kafka (WORKLEDGER_KAFKA_*)")
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it alone")
@@ -229,6 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _rebuild(settings, args)
     if args.command == "status":
         return _status(settings, args)
+    if args.command == "relay":
+        return _relay(settings)
     if args.command == "token":
         return _token_create(settings, args)
     raise AssertionError(args.command)

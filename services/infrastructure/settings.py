@@ -22,6 +22,15 @@ class Settings(BaseModel):
     database_url: str | None = Field(None, description="A PostgreSQL URL; overrides SQLite.")
     kafka_bootstrap_servers: str | None = Field(None, description="Turns the Kafka relay on.")
     kafka_topic: str = "workledger.events"
+    kafka_topic_partitions: int = Field(
+        6, ge=1, description="Partitions of the topic the relay creates."
+    )
+    kafka_topic_replication: int = Field(
+        1, ge=1, description="Replication of the topic the relay creates (3 in production)."
+    )
+    event_stream_heartbeat_seconds: float = Field(
+        15.0, gt=0, description="Keep-alive interval of /v1/events/stream."
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")

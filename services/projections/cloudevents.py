@@ -44,6 +44,9 @@ class Published:
     type_name: str
     kind: str
     contract: EventContract
+    # Worked out once: the relay maps thousands of events a second.
+    cloudevent_type: str
+    dataschema: str
 
 
 def _encode_extra(value: Any) -> Any:
@@ -75,7 +78,9 @@ class CloudEventMapper:
                     f"{event_type.name} decodes to {contract.type}, but the contracts define a "
                     f"later {self.catalog.latest(contract.family).type}"
                 )
-            published = Published(event_type.name, kind, contract)
+            published = Published(
+                event_type.name, kind, contract, contract.type, contract.dataschema
+            )
             self._published[event_type.name] = published
             self._by_family[contract.family] = published
         unpublished = {c.family for c in self.catalog.contracts} - self._by_family.keys()
@@ -93,24 +98,25 @@ class CloudEventMapper:
     def to_json(self, event: RecordedEvent, version: EventContract | None = None) -> bytes:
         """The event as a CloudEvent, in its latest version or in ``version`` (an earlier one)."""
         published = self._published[event.type]
-        contract = published.contract
+        cloudevent_type, dataschema = published.cloudevent_type, published.dataschema
         data: Any = event.data
-        if version is not None and version != contract:
-            if version.family != contract.family or version.version > contract.version:
+        if version is not None and version != published.contract:
+            latest = published.contract
+            if version.family != latest.family or version.version > latest.version:
                 raise NotPublished(f"{event.type} can't be shown as {version.type}")
             data = downcast(event_data(event.data), version)
-            contract = version
+            cloudevent_type, dataschema = version.type, version.dataschema
         metadata = event.metadata
         return orjson.dumps(
             {
                 "specversion": SPEC_VERSION,
                 "id": metadata.event_id,
                 "source": EVENT_SOURCE,
-                "type": contract.type,
+                "type": cloudevent_type,
                 "subject": f"{published.kind}/{event.stream_id}",
                 "time": metadata.occurred_at,
                 "datacontenttype": DATA_CONTENT_TYPE,
-                "dataschema": contract.dataschema,
+                "dataschema": dataschema,
                 "sequence": format_sequence(event.position),
                 "actor": metadata.actor,
                 "correlationid": metadata.correlation_id,

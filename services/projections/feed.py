@@ -138,16 +138,20 @@ class EventFeed:
 
     def page(self, after: int, limit: int, selection: Selection) -> tuple[list[bytes], int, bool]:
         """Up to ``limit`` selected events after ``after``: their JSON, the position read up
-        to, and whether more of the log follows."""
+        to, and whether more of the log follows.
+
+        When no event of the selected types follows, the position moves to the head read before
+        looking: positions follow commit order, so nothing can appear before it later."""
         items: list[bytes] = []
         position = after
         scanned = 0
         while len(items) < limit and scanned < MAX_SCAN:
             wanted = limit - len(items)
             size = wanted if selection.object_id is None else min(MAX_PAGE, MAX_SCAN - scanned)
+            head = self.store.last_position()
             events = self.store.read(position, size, selection.type_names)
             if not events:
-                return items, position, False
+                return items, max(position, head), False
             scanned += len(events)
             for event in events:
                 position = event.position
@@ -160,13 +164,14 @@ class EventFeed:
     def frames(self, after: int, selection: Selection) -> tuple[bytes, int]:
         """The SSE frames of the next selected events after ``after``, and the position read
         up to (which moves past unselected events too)."""
+        head = self.store.last_position()
         events = self.store.read(after, STREAM_READ, selection.type_names)
         frames = [
             b"id: %d\ndata: %s\n\n" % (event.position, self._json(event, selection))
             for event in events
             if selection.wants(event)
         ]
-        return b"".join(frames), events[-1].position if events else after
+        return b"".join(frames), events[-1].position if events else max(after, head)
 
     def _json(self, event: RecordedEvent, selection: Selection) -> bytes:
         return self.mapper.to_json(event, selection.versions.get(event.type))
@@ -376,4 +381,5 @@ class FeedServer(uvicorn.Server):
         self.feed = feed
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.feed.shutdown()
         super().handle_exit(sig, frame)

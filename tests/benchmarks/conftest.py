@@ -1,0 +1,202 @@
+"""What the benchmarks share: the organisation they measure on, a server to measure, percentiles.
+
+The organisation (about a million events: 100,000 issues, 1,000 members, 500 projects) is loaded
+once per session into a database of its own, so benchmarks that empty the session's database
+(the command API's) don't touch it. ``WORKLEDGER_BENCH_SCALE`` shrinks it for a quick look
+(``0.05`` is a twentieth); every benchmark prints the size it ran on.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from services.app import make_codec
+from services.infrastructure.postgres import PostgresBackend
+from services.infrastructure.store import EventStore
+from services.infrastructure.tokens import TokenStore
+from services.projections.runner import RebuildProgress, ensure_projection, rebuild
+from services.projections.views import all_projections
+from tests.benchmarks.dataset import Summary, load_organisation
+
+SCALE = float(os.environ.get("WORKLEDGER_BENCH_SCALE", "1"))
+SEED = 1
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The loaded organisation: where it lives and what it holds."""
+
+    url: str
+    summary: Summary
+
+
+def bench_end() -> datetime:
+    """The history ends at today's midnight (UTC), so "now" on the server is just after it."""
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def create_database(server_url: str, prefix: str) -> str:
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    parts = conninfo_to_dict(server_url)
+    parts["dbname"] = name
+    return make_conninfo("", **{k: str(v) for k, v in parts.items() if v is not None})
+
+
+def drop_database(server_url: str, url: str) -> None:
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+
+
+def load(url: str, *, scale: float, **shape: int) -> Summary:
+    """Loads an organisation of ``scale`` times the full size into the (empty) log at ``url``."""
+    backend = PostgresBackend.from_url(url, pool_size=2, max_overflow=2)
+    try:
+        store = EventStore(backend, make_codec())
+        sizes = {
+            "issues": max(200, round(100_000 * scale)),
+            "members": max(30, round(1_000 * scale)),
+            "projects": max(4, round(500 * scale)),
+        }
+        summary = load_organisation(store, **{**sizes, **shape}, seed=SEED, end=bench_end())
+    finally:
+        backend.close()
+    print(
+        f"\nloaded an organisation of {summary.events:,} events ({describe(summary)}) "
+        f"into PostgreSQL in {summary.seconds:.1f} s ({summary.rate:,.0f} events/s)"
+    )
+    return summary
+
+
+def describe(summary: Summary) -> str:
+    created = summary.created
+    return (
+        f"{created.get('issue', 0):,} issues, {created.get('member', 0):,} members, "
+        f"{created.get('team', 0)} teams, {created.get('project', 0)} projects, "
+        f"{created.get('goal', 0)} goals, {created.get('operation', 0)} operations, "
+        f"{summary.started_at:%Y-%m-%d} to {summary.ended_at:%Y-%m-%d}, seed {SEED}"
+    )
+
+
+@pytest.fixture(scope="session")
+def organisation(postgres_server_url: str) -> Iterator[Organisation]:
+    url = create_database(postgres_server_url, "workledger_bench_org")
+    try:
+        yield Organisation(url, load(url, scale=SCALE))
+    finally:
+        drop_database(postgres_server_url, url)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def view_names() -> list[str]:
+    return [projection.name for projection in all_projections()]
+
+
+def catch_up(url: str) -> dict[str, RebuildProgress]:
+    """Rebuilds every view that is behind the log (as ``workledger rebuild`` does)."""
+    backend = PostgresBackend.from_url(url, pool_size=2, max_overflow=2)
+    done: dict[str, RebuildProgress] = {}
+    try:
+        store = EventStore(backend, make_codec())
+        last = store.last_position()
+        for projection in all_projections():
+            if ensure_projection(backend, projection).position < last:
+                done[projection.name] = rebuild(store, backend, projection)
+    finally:
+        backend.close()
+    return done
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    port: int
+    token: str
+    log: Path
+
+
+@contextmanager
+def running(url: str, log: Path, command: str = "serve") -> Iterator[Server]:
+    """``workledger <command>`` on PostgreSQL in a process of its own, with an admin token."""
+    backend = PostgresBackend.from_url(url, pool_size=1, max_overflow=1)
+    try:
+        token = TokenStore(backend).create("admin")
+    finally:
+        backend.close()
+    port = free_port()
+    env = {**os.environ, "WORKLEDGER_DATABASE_URL": url, "WORKLEDGER_DB_POOL_SIZE": "16"}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", command, "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield Server(base, port, token, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def wait_for_views(url: str, position: int, timeout: float) -> dict[str, int]:
+    """Waits until every view has applied ``position``; each view's position at the end."""
+    names = view_names()
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as conn:
+        while True:
+            rows = conn.execute(
+                "SELECT name, position FROM workledger_projections WHERE name = ANY(%s)",
+                (names,),
+            ).fetchall()
+            positions = {name: int(value) for name, value in rows}
+            if all(positions.get(name, 0) >= position for name in names):
+                return positions
+            if time.monotonic() > deadline:
+                return positions
+            time.sleep(0.05)

@@ -131,6 +131,8 @@ class Summary:
     issue_statuses: dict[str, int]
     busiest_members: tuple[UUID, ...]
     """Active members with the most open assigned issues, busiest first."""
+    busiest_loads: tuple[int, ...]
+    """How many open issues each of ``busiest_members`` has assigned."""
     busiest_teams: tuple[UUID, ...]
     """Teams with the most open issues, busiest first."""
     projects: tuple[UUID, ...]
@@ -510,6 +512,7 @@ class _World:
             event_types=dict(self.event_types),
             issue_statuses=dict(statuses),
             busiest_members=tuple(m for m, _ in open_by_member.most_common(10)),
+            busiest_loads=tuple(n for _, n in open_by_member.most_common(10)),
             busiest_teams=tuple(t for t, _ in open_by_team.most_common(10)),
             projects=tuple(p for p, _ in sizes.most_common(10)),
             goals=tuple(self.org.all_goals[:10]),

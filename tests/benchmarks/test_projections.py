@@ -283,8 +283,10 @@ def test_rebuild_each_view_from_the_whole_log(organisation: Organisation) -> Non
     projections = all_projections()
     try:
         last = store.last_position()
-        events = organisation.summary.events
-        assert last == events, "the log holds exactly the organisation"
+        rows = backend.fetchall("SELECT count(*) FROM workledger_events")
+        events = int(rows[0][0])
+        # The organisation, plus whatever a server run earlier in the session appended.
+        assert events == last >= organisation.summary.events, "positions have no gaps"
         print()
         print(f"rebuild of each view from {events:,} events on PostgreSQL")
         print(f"({describe(organisation.summary)})")

@@ -159,10 +159,11 @@ def test_a_failing_event_stops_the_worker_at_its_last_committed_page(
 def test_a_worker_killed_after_any_page_and_restarted_ends_equal_to_one_that_never_stopped(
     backend: Backend, batches: list[int], page_size: int, crash_after: int
 ) -> None:
+    from services.infrastructure.postgres import PostgresBackend
     from tests.conftest import empty_postgres
 
-    if backend.name == "postgresql":
-        empty_postgres(backend.url)  # type: ignore[attr-defined]
+    if isinstance(backend, PostgresBackend):
+        empty_postgres(backend.url)
     else:
         with backend.transaction() as cursor:
             cursor.execute("DELETE FROM workledger_events")

@@ -10,7 +10,7 @@ versions on read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,17 +20,83 @@ from pydantic import TypeAdapter
 
 JsonObject = dict[str, Any]
 Upcaster = Callable[[JsonObject], JsonObject]
+_parse_datetime = datetime.fromisoformat
 
 
-@dataclass(frozen=True)
 class EventMetadata:
-    """Facts about a fact: who caused it, when it occurred, and what it answered."""
+    """Facts about a fact: who caused it, when it occurred, and what it answered.
 
-    event_id: UUID
-    actor: str
-    occurred_at: datetime
-    correlation_id: UUID
-    causation_id: UUID
+    The three ids may be given as text (as the log stores them) and are parsed on first use:
+    most readers (the history, the event stream) want them as text again, and parsing and
+    printing a UUID costs more than the rest of an event's metadata together.
+    """
+
+    __slots__ = ("_causation_id", "_correlation_id", "_event_id", "actor", "occurred_at")
+
+    def __init__(
+        self,
+        event_id: UUID | str,
+        actor: str,
+        occurred_at: datetime,
+        correlation_id: UUID | str,
+        causation_id: UUID | str,
+    ) -> None:
+        self._event_id = event_id
+        self.actor = actor
+        self.occurred_at = occurred_at
+        self._correlation_id = correlation_id
+        self._causation_id = causation_id
+
+    @property
+    def event_id(self) -> UUID:
+        value = self._event_id
+        if isinstance(value, str):
+            value = self._event_id = UUID(value)
+        return value
+
+    @property
+    def correlation_id(self) -> UUID:
+        value = self._correlation_id
+        if isinstance(value, str):
+            value = self._correlation_id = UUID(value)
+        return value
+
+    @property
+    def causation_id(self) -> UUID:
+        value = self._causation_id
+        if isinstance(value, str):
+            value = self._causation_id = UUID(value)
+        return value
+
+    @property
+    def event_id_text(self) -> str:
+        return str(self._event_id)
+
+    @property
+    def correlation_id_text(self) -> str:
+        return str(self._correlation_id)
+
+    @property
+    def causation_id_text(self) -> str:
+        return str(self._causation_id)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.event_id, self.actor, self.occurred_at, self.correlation_id, self.causation_id)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EventMetadata):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"EventMetadata(event_id={self.event_id_text!r}, actor={self.actor!r}, "
+            f"occurred_at={self.occurred_at!r}, correlation_id={self.correlation_id_text!r}, "
+            f"causation_id={self.causation_id_text!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -45,6 +111,9 @@ class RecordedEvent:
     data: Any
     metadata: EventMetadata
     recorded_at: datetime
+    # ``data`` as the log holds it (JSON values, upcast to the current schema version), for
+    # readers that want JSON again and would otherwise serialise ``data`` anew.
+    payload: JsonObject = field(compare=False, repr=False)
 
     @property
     def event_id(self) -> UUID:
@@ -134,13 +203,14 @@ class EventCodec:
             schema_version=schema_version,
             data=event_type.adapter.validate_python(data),
             metadata=EventMetadata(
-                event_id=UUID(envelope["id"]),
-                actor=envelope["actor"],
-                occurred_at=datetime.fromisoformat(envelope["occurred_at"]),
-                correlation_id=UUID(envelope["correlation_id"]),
-                causation_id=UUID(envelope["causation_id"]),
+                envelope["id"],
+                envelope["actor"],
+                _parse_datetime(envelope["occurred_at"]),
+                envelope["correlation_id"],
+                envelope["causation_id"],
             ),
-            recorded_at=datetime.fromisoformat(envelope["recorded_at"]),
+            recorded_at=_parse_datetime(envelope["recorded_at"]),
+            payload=data,
         )
 
 

@@ -272,8 +272,9 @@ class PostgresBackend:
             "ORDER BY originator_version",
             (stream_id, after_version),
             prepare=True,
+            binary=True,
         )
-        return [StoredRow(r[0], r[1], r[2], bytes(r[3])) for r in rows]
+        return [StoredRow(*row) for row in rows]
 
     def select_log(
         self, after: int, limit: int, types: Sequence[str] = (), until: int | None = None
@@ -291,7 +292,7 @@ class PostgresBackend:
             params.append(list(types))
         sql += " ORDER BY notification_id LIMIT %s"
         params.append(limit)
-        return [StoredRow(r[0], r[1], r[2], bytes(r[3])) for r in self.fetchall(sql, params)]
+        return [StoredRow(*row) for row in self.fetchall(sql, params, binary=True)]
 
     def max_position(self) -> int:
         rows = self.fetchall("SELECT coalesce(max(notification_id), 0) FROM workledger_events")
@@ -314,11 +315,15 @@ class PostgresBackend:
         return load_response(rows[0][0], bytes(rows[0][1])) if rows else None
 
     def fetchall(
-        self, sql: str, params: Sequence[Any] = (), *, prepare: bool = False
+        self, sql: str, params: Sequence[Any] = (), *, prepare: bool = False, binary: bool = False
     ) -> list[tuple[Any, ...]]:
         # Not prepared by default: a prepared statement's generic plan can be far worse for
-        # range queries than a plan made for the actual values.
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+        # range queries than a plan made for the actual values. Binary results suit the log's
+        # rows: their bytea state comes as is rather than hex-encoded at twice the size.
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=binary) as cursor,
+        ):
             cursor.execute(sql.encode(), params, prepare=prepare)
             return cursor.fetchall()
 

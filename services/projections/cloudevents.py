@@ -110,7 +110,7 @@ class CloudEventMapper:
         return orjson.dumps(
             {
                 "specversion": SPEC_VERSION,
-                "id": metadata.event_id,
+                "id": metadata.event_id_text,
                 "source": EVENT_SOURCE,
                 "type": cloudevent_type,
                 "subject": f"{published.kind}/{event.stream_id}",
@@ -119,8 +119,8 @@ class CloudEventMapper:
                 "dataschema": dataschema,
                 "sequence": format_sequence(event.position),
                 "actor": metadata.actor,
-                "correlationid": metadata.correlation_id,
-                "causationid": metadata.causation_id,
+                "correlationid": metadata.correlation_id_text,
+                "causationid": metadata.causation_id_text,
                 "recordedtime": event.recorded_at,
                 "data": data,
             },

@@ -57,6 +57,10 @@ class EventHandlers:
 
         return register
 
+    def type_names(self) -> frozenset[str]:
+        """The names of the event types with a handler (what a worker needs to read)."""
+        return frozenset(event_class.__name__ for event_class in self._by_class)
+
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         handler = self._by_class.get(type(event.data))
         if handler is not None:

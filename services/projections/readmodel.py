@@ -17,7 +17,6 @@ generation while the current one keeps serving, then one transaction switches to
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -71,6 +70,9 @@ class Table:
     columns: tuple[Column, ...]
     versioned: bool = True
     indexes: tuple[tuple[str, ...], ...] = ()
+    # Only the current version is kept: state a projection keeps for its own use, never read
+    # as of a past moment, so its past versions would be written for nothing.
+    latest_only: bool = False
 
     @cached_property
     def column_names(self) -> tuple[str, ...]:
@@ -80,8 +82,10 @@ class Table:
         return f"{self.name}_g{generation}"
 
     def create_statements(self, dialect: str, generation: int) -> list[str]:
+        return [self.table_statement(dialect, generation), *self.index_statements(generation)]
+
+    def table_statement(self, dialect: str, generation: int) -> str:
         types = _SQL_TYPES[dialect]
-        physical = self.physical(generation)
         columns = [f"{c.name} {types[c.type]}" for c in self.columns]
         if self.versioned:
             columns += [
@@ -89,17 +93,26 @@ class Table:
                 f"valid_to {types['int']}",
                 f"position {types['int']} NOT NULL",
             ]
-            statements = [
-                f"CREATE TABLE IF NOT EXISTS {physical} ({', '.join(columns)})",
+        return f"CREATE TABLE IF NOT EXISTS {self.physical(generation)} ({', '.join(columns)})"
+
+    def index_statements(self, generation: int) -> list[str]:
+        """The table's indexes: a rebuild makes them once its rows are in, which is far faster
+        than keeping them up to date row by row."""
+        physical = self.physical(generation)
+        key = ", ".join(self.key)
+        statements: list[str] = []
+        if self.versioned:
+            statements += [
                 f"CREATE UNIQUE INDEX IF NOT EXISTS {physical}_current ON {physical} "
-                f"({', '.join(self.key)}) WHERE valid_to IS NULL",
-                f"CREATE INDEX IF NOT EXISTS {physical}_versions ON {physical} "
-                f"({', '.join(self.key)}, valid_from)",
+                f"({key}) WHERE valid_to IS NULL",
+                f"CREATE INDEX IF NOT EXISTS {physical}_versions ON {physical} ({key}, valid_from)",
             ]
             where = " WHERE valid_to IS NULL"
         else:
-            key = f", PRIMARY KEY ({', '.join(self.key)})" if self.key else ""
-            statements = [f"CREATE TABLE IF NOT EXISTS {physical} ({', '.join(columns)}{key})"]
+            if self.key:
+                statements.append(
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {physical}_key ON {physical} ({key})"
+                )
             where = ""
         for number, index in enumerate(self.indexes):
             statements.append(
@@ -123,28 +136,45 @@ class _Chain:
 class RowCache:
     """The current row of each key a projection worker has seen; it is the tables' only writer.
 
-    Holding current rows in memory lets a page be folded without a query per event; during a
-    rebuild every row is in memory and the database is only written to.
+    Holding current rows in memory lets a page be folded without a query per event. A bounded
+    cache forgets the least recently used keys; an unbounded one (``capacity=None``, as in a
+    rebuild) holds every row, so a key it lacks has no row and the database is only written to.
     """
 
-    def __init__(self, capacity: int = 500_000) -> None:
+    def __init__(self, capacity: int | None = 500_000) -> None:
         self.capacity = capacity
-        self._rows: dict[str, OrderedDict[Key, Row | None]] = {}
-        self.complete = False
+        self._rows: dict[str, dict[Key, Row | None]] = {}
+
+    @property
+    def complete(self) -> bool:
+        return self.capacity is None
+
+    def table(self, table: str) -> dict[Key, Row | None]:
+        """The rows of one table by key (the cache itself: a writer may change it in place)."""
+        rows = self._rows.get(table)
+        if rows is None:
+            rows = self._rows[table] = {}
+        return rows
 
     def get(self, table: str, key: Key) -> tuple[bool, Row | None]:
         rows = self._rows.get(table)
         if rows is None or key not in rows:
             return False, None
-        rows.move_to_end(key)
-        return True, rows[key]
+        if self.capacity is None:
+            return True, rows[key]
+        # Least recently used last out: a dict keeps insertion order, so re-insert on use.
+        row = rows[key] = rows.pop(key)
+        return True, row
 
     def put(self, table: str, key: Key, row: Row | None) -> None:
-        rows = self._rows.setdefault(table, OrderedDict())
+        rows = self.table(table)
+        if self.capacity is None:
+            rows[key] = row
+            return
+        rows.pop(key, None)
         rows[key] = row
-        rows.move_to_end(key)
-        if not self.complete and len(rows) > self.capacity:
-            rows.popitem(last=False)
+        if len(rows) > self.capacity:
+            del rows[next(iter(rows))]
 
     def clear(self) -> None:
         self._rows.clear()
@@ -252,14 +282,30 @@ class PageWriter:
 
     def _flush_versions(self, table: Table, chains: dict[Key, _Chain]) -> None:
         physical = table.physical(self._generation)
+        where = " AND ".join(f"{column} = %s" for column in table.key)
+        names = table.column_names
+        if table.latest_only:
+            replaced = [key for key, chain in chains.items() if chain.existed]
+            if replaced:
+                self._cursor.executemany(
+                    f"DELETE FROM {physical} WHERE {where} AND valid_to IS NULL", replaced
+                )
+            latest = [
+                (*[row.get(name) for name in names], occurred, None, position)
+                for chain in chains.values()
+                for row, occurred, position in chain.versions[-1:]
+                if row is not None
+            ]
+            if latest:
+                columns = (*names, "valid_from", "valid_to", "position")
+                self._cursor.copy_rows(physical, columns, latest)
+            return
         closing = [(chain.versions[0][1], *key) for key, chain in chains.items() if chain.existed]
         if closing:
-            where = " AND ".join(f"{column} = %s" for column in table.key)
             self._cursor.executemany(
                 f"UPDATE {physical} SET valid_to = %s WHERE {where} AND valid_to IS NULL",
                 closing,
             )
-        names = table.column_names
         rows: list[tuple[Any, ...]] = []
         for chain in chains.values():
             versions = chain.versions
@@ -274,6 +320,92 @@ class PageWriter:
                 rows.append((*[row.get(name) for name in names], occurred, valid_to, position))
         if rows:
             self._cursor.copy_rows(physical, (*names, "valid_from", "valid_to", "position"), rows)
+
+
+class OpenVersions:
+    """During a rebuild, when each current row's version began and the position that made it."""
+
+    def __init__(self) -> None:
+        self._started: dict[str, dict[Key, tuple[int, int]]] = {}
+
+    def table(self, table: str) -> dict[Key, tuple[int, int]]:
+        started = self._started.get(table)
+        if started is None:
+            started = self._started[table] = {}
+        return started
+
+
+class RebuildWriter(PageWriter):
+    """A rebuild's writer: each version is written once, when the next one ends it.
+
+    Every current row is in memory (an unbounded ``RowCache``) together with when its version
+    began, so a version goes to the database only once it has been replaced and its end is
+    known, and ``write_current`` writes the versions still current when the log is done. No row
+    is ever updated, so the tables need no indexes until the rebuild is complete.
+    """
+
+    def __init__(
+        self,
+        cursor: SqlCursor,
+        tables: Mapping[str, Table],
+        generation: int,
+        cache: RowCache,
+        opened: OpenVersions,
+    ) -> None:
+        if not cache.complete:
+            raise ValueError("a rebuild holds every row: its cache must be unbounded")
+        super().__init__(cursor, tables, generation, cache)
+        self._opened = opened
+        self._ended: dict[str, list[tuple[Any, ...]]] = {}
+
+    def get(self, table: str, key: Key) -> Row | None:
+        return self._cache.table(table).get(key)
+
+    def _version(self, table: str, key: Key, row: Row | None, occurred: int, position: int) -> None:
+        current = self._cache.table(table)
+        started = self._opened.table(table)
+        previous = current.get(key)
+        if previous is not None and not self._tables[table].latest_only:
+            began, made_at = started[key]
+            if began != occurred:
+                # Replaced at the same instant: never visible, so never stored.
+                names = self._tables[table].column_names
+                ended = self._ended.get(table)
+                if ended is None:
+                    ended = self._ended[table] = []
+                ended.append((*[previous.get(name) for name in names], began, occurred, made_at))
+        if row is None:
+            current.pop(key, None)
+            started.pop(key, None)
+        else:
+            current[key] = row
+            started[key] = (occurred, position)
+
+    def flush(self) -> None:
+        for table_name, rows in self._ended.items():
+            self._copy_versions(self._tables[table_name], rows)
+        self._ended.clear()
+        super().flush()
+
+    def write_current(self) -> None:
+        """Writes every version still current: the last step before the tables get indexes."""
+        for table in self._tables.values():
+            if not table.versioned:
+                continue
+            current = self._cache.table(table.name)
+            started = self._opened.table(table.name)
+            names = table.column_names
+            rows: list[tuple[Any, ...]] = []
+            for key, row in current.items():
+                if row is not None:
+                    began, made_at = started[key]
+                    rows.append((*[row.get(name) for name in names], began, None, made_at))
+            self._copy_versions(table, rows)
+
+    def _copy_versions(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            columns = (*table.column_names, "valid_from", "valid_to", "position")
+            self._cursor.copy_rows(table.physical(self._generation), columns, rows)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ an event below ``p`` committed.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -25,7 +26,15 @@ from typing import Protocol
 
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.store import Backend, EventStore, SqlCursor
-from services.projections.readmodel import PageWriter, RowCache, Table, micros, tables_by_name
+from services.projections.readmodel import (
+    OpenVersions,
+    PageWriter,
+    RebuildWriter,
+    RowCache,
+    Table,
+    micros,
+    tables_by_name,
+)
 
 log = logging.getLogger("workledger.projections")
 
@@ -37,11 +46,16 @@ POSITIONS_DDL = (
 
 
 class Projection(Protocol):
-    """A read model: its tables, and how one event changes them."""
+    """A read model: its tables, the events it handles, and how one event changes them.
+
+    ``event_types`` names the event types ``apply`` does anything with (``None``: all of them);
+    workers read only those from the log, so a view pays nothing for the events it ignores.
+    """
 
     name: str
     schema_version: int
     tables: tuple[Table, ...]
+    event_types: frozenset[str] | None
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         """Records what ``event`` changes, through ``writer``."""
@@ -102,12 +116,27 @@ def ensure_projection(backend: Backend, projection: Projection) -> ProjectionSta
     return fresh
 
 
-def create_tables(cursor: SqlCursor, dialect: str, projection: Projection, generation: int) -> None:
-    statements = [
-        statement
-        for table in projection.tables
-        for statement in table.create_statements(dialect, generation)
+def create_tables(
+    cursor: SqlCursor,
+    dialect: str,
+    projection: Projection,
+    generation: int,
+    *,
+    indexes: bool = True,
+) -> None:
+    statements = [table.table_statement(dialect, generation) for table in projection.tables]
+    if indexes:
+        statements += index_statements(projection, generation)
+    _execute_all(cursor, dialect, statements)
+
+
+def index_statements(projection: Projection, generation: int) -> list[str]:
+    return [
+        statement for table in projection.tables for statement in table.index_statements(generation)
     ]
+
+
+def _execute_all(cursor: SqlCursor, dialect: str, statements: Sequence[str]) -> None:
     if dialect == "postgresql":
         # One round trip: PostgreSQL runs a parameterless multi-statement string as a whole.
         cursor.execute(";\n".join(statements))
@@ -118,6 +147,28 @@ def create_tables(cursor: SqlCursor, dialect: str, projection: Projection, gener
 
 def _now() -> int:
     return time.time_ns() // 1000
+
+
+def read_page(
+    store: EventStore, projection: Projection, after: int, limit: int
+) -> tuple[list[RecordedEvent], int]:
+    """The projection's next events after ``after``, and the position they take it to.
+
+    A projection that handles only some event types reads only those; when fewer than
+    ``limit`` of them remain, it is taken to the head of the log as read beforehand, which is
+    safe because every event up to the head had committed by then (positions follow commits).
+    """
+    types = projection.event_types
+    if types is None:
+        events = store.read(after, limit)
+        return events, events[-1].position if events else after
+    head = store.last_position()
+    if head <= after:
+        return [], after
+    events = store.read(after, limit, sorted(types), until=head)
+    if len(events) == limit:
+        return events, events[-1].position
+    return events, head
 
 
 def apply_page(
@@ -168,18 +219,19 @@ class ProjectionWorker:
         self._cache = RowCache()
 
     def step(self) -> int:
-        """Applies the next page, if any; the number of events applied."""
+        """Applies the next page, if any; the number of events applied (at least 1 if the
+        position moved on)."""
         if self._state is None:
             self.prepare()
         state = self._state
         assert state is not None
-        events = self.store.read(state.position, self.page_size)
-        if not events:
+        events, last = read_page(self.store, self.projection, state.position, self.page_size)
+        if last == state.position:
             return 0
-        last = events[-1].position
         try:
             with self.backend.transaction() as cursor:
-                apply_page(cursor, self.projection, state.generation, self._cache, events)
+                if events:
+                    apply_page(cursor, self.projection, state.generation, self._cache, events)
                 cursor.execute(
                     "UPDATE workledger_projections SET position = %s, updated_at = %s "
                     "WHERE name = %s AND position = %s AND generation = %s",
@@ -204,7 +256,8 @@ class ProjectionWorker:
         self._state = ProjectionState(
             state.name, last, state.generation, state.schema_version, _now()
         )
-        return len(events)
+        # Never 0 once the position moved, even if no event was the view's: callers stop at 0.
+        return max(len(events), 1)
 
     def catch_up(self, until: int | None = None) -> int:
         """Applies pages until the log (or ``until``) is reached; the events applied."""
@@ -255,6 +308,8 @@ class ProjectionWorker:
 
 @dataclass(frozen=True)
 class RebuildProgress:
+    """How far a rebuild is: ``applied`` events handled by the view, up to log ``position``."""
+
     applied: int
     position: int
     target: int
@@ -262,7 +317,8 @@ class RebuildProgress:
 
     @property
     def rate(self) -> float:
-        return self.applied / self.seconds if self.seconds > 0 else 0.0
+        """Log positions covered per second (the view's own events and those it skips)."""
+        return self.position / self.seconds if self.seconds > 0 else 0.0
 
 
 def rebuild(
@@ -276,53 +332,69 @@ def rebuild(
     """Builds a fresh generation of the projection from the start of the log, then switches.
 
     The current generation keeps serving queries and its worker keeps running while the new one
-    is filled; the switch happens in one transaction once the new generation has caught up.
+    is filled. The new tables are filled without indexes, each row version written once (see
+    ``RebuildWriter``); their indexes are made when the log is done, and the switch happens in
+    one transaction that also applies whatever arrived meanwhile.
     """
     current = ensure_projection(backend, projection)
     generation = current.generation + 1
     with backend.transaction() as cursor:
         for table in projection.tables:
             cursor.execute(table.drop_statement(generation))
-        create_tables(cursor, backend.name, projection, generation)
-    cache = RowCache()
-    cache.complete = True
+        create_tables(cursor, backend.name, projection, generation, indexes=False)
+    tables = tables_by_name(projection.tables)
+    cache = RowCache(capacity=None)
+    opened = OpenVersions()
     started = time.perf_counter()
     position = 0
     applied = 0
     target = store.last_position()
-    while True:
-        events = store.read(position, page_size)
-        if events:
+    try:
+        while True:
+            events, reached = read_page(store, projection, position, page_size)
+            if reached == position:
+                break
             with backend.transaction() as cursor:
-                apply_page(cursor, projection, generation, cache, events)
-            position = events[-1].position
+                writer = RebuildWriter(cursor, tables, generation, cache, opened)
+                for event in events:
+                    projection.apply(writer, event)
+                writer.flush()
+            # Every row of the view is held in memory until the switch: without this, the
+            # garbage collector's full passes would walk them all again and again.
+            gc.freeze()
+            position = reached
             applied += len(events)
             if progress is not None:
                 elapsed = time.perf_counter() - started
                 progress(RebuildProgress(applied, position, max(target, position), elapsed))
-            continue
-        if backend.name == "postgresql":
-            # Fresh statistics, so the first queries on the new generation get good plans.
-            with backend.transaction() as cursor:
+        with backend.transaction() as cursor:
+            RebuildWriter(cursor, tables, generation, cache, opened).write_current()
+            _execute_all(cursor, backend.name, index_statements(projection, generation))
+            if backend.name == "postgresql":
+                # Fresh statistics, so the first queries on the new generation get good plans.
                 for table in projection.tables:
                     cursor.execute(f"ANALYZE {table.physical(generation)}")
-        # Caught up: switch in one transaction, applying whatever arrived meanwhile.
+    finally:
+        gc.unfreeze()
+    del opened
+    # The tables are complete and indexed: from here on, pages are applied as a worker does.
+    while True:
         with backend.transaction() as cursor:
-            tail = store.read(position, page_size)
-            if tail:
-                apply_page(cursor, projection, generation, cache, tail)
-                position = tail[-1].position
-                applied += len(tail)
-            continue_building = len(tail) == page_size
-            if not continue_building:
+            events, reached = read_page(store, projection, position, page_size)
+            if events:
+                apply_page(cursor, projection, generation, cache, events)
+                applied += len(events)
+            position = reached
+            caught_up = len(events) < page_size
+            if caught_up:
+                # Caught up: switch to the new generation in this same transaction.
                 cursor.execute(
                     "UPDATE workledger_projections SET position = %s, generation = %s, "
                     "updated_at = %s WHERE name = %s",
                     (position, generation, _now(), projection.name),
                 )
-        if continue_building:
-            continue
-        break
+        if caught_up:
+            break
     # The generation just replaced stays until the next switch, so queries still reading it end
     # well; older ones go.
     with backend.transaction() as cursor:

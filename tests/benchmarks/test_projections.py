@@ -221,8 +221,7 @@ def _paged(
 ) -> float:
     """Events/s of our page-at-a-time application (as a rebuild does) on the first ``limit``."""
     drop = _scratch(backend, projection, generation)
-    cache = RowCache()
-    cache.complete = True
+    cache = RowCache(capacity=None)
     applied = 0
     try:
         started = time.perf_counter()

@@ -45,8 +45,9 @@ class CountingProjection:
     schema_version = 1
     tables: tuple[Table, ...] = (STREAMS, SEEN)
 
-    def __init__(self) -> None:
+    def __init__(self, event_types: frozenset[str] | None = None) -> None:
         self.fail_at: int | None = None
+        self.event_types = event_types
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         if self.fail_at is not None and event.position == self.fail_at:
@@ -208,6 +209,34 @@ def test_a_rebuild_switches_generations_and_the_live_worker_follows(
     counts, seen = _dump(backend, before + 1)
     assert len(seen) == 6
     assert [row[1] for row in counts if row[4] is None] == [6]
+
+
+def test_a_view_of_some_event_types_reads_only_those_and_still_reaches_the_head(
+    store: EventStore, backend: Backend
+) -> None:
+    versions: dict[UUID, int] = {}
+    streams = [uuid4(), uuid4()]
+    for _ in range(4):
+        _write(store, streams, versions)
+    head = store.last_position()
+    renamed_only = CountingProjection(frozenset({"TeamRenamed"}))
+    worker = ProjectionWorker(store, backend, renamed_only, page_size=2)
+    worker.catch_up()
+    assert worker.position() == head
+    _, seen = _dump(backend, _generation(backend))
+    renamed = [e.position for e in store.read(0, 100) if e.type == "TeamRenamed"]
+    assert [row[0] for row in seen] == renamed
+    assert len(renamed) == 6
+
+    # Only created events come next: the worker has nothing to apply, yet moves to the head.
+    _write(store, [uuid4()], versions)
+    assert worker.step() == 1
+    assert worker.position() == store.last_position()
+    assert worker.step() == 0
+
+    result = rebuild(store, backend, CountingProjection(frozenset({"TeamRenamed"})), page_size=4)
+    assert (result.applied, result.position) == (6, store.last_position())
+    assert _dump(backend, _generation(backend))[1] == seen
 
 
 def test_as_of_sees_the_version_valid_at_that_moment(store: EventStore, backend: Backend) -> None:

@@ -50,10 +50,11 @@ def _columns(table: Table) -> str:
 
 
 def _dump(backend: Backend, projection: Projection, snapshot: Snapshot, *, full: bool) -> Dump:
-    """The rows a query would see: versioned tables' visible versions, and (``full``) facts."""
+    """The rows a query would see: versioned tables' visible versions, and (``full``) facts and
+    the state a view keeps only the latest version of (never asked ``as_of``)."""
     dump: Dump = {}
     for table in projection.tables:
-        if table.versioned:
+        if table.versioned and (full or not table.latest_only):
             condition, params = snapshot.visible()
             rows = backend.fetchall(
                 f"SELECT {_columns(table)}, valid_from, position FROM {snapshot.name(table)} "

@@ -661,6 +661,7 @@ class EntitiesProjection:
         EDGES,
         COMMENTS,
     )
+    event_types: frozenset[str] | None = None
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         data: Event = event.data

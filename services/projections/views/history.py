@@ -103,6 +103,7 @@ OBJECTS = Table(
     "hi_object",
     key=("object_id", "part"),
     columns=(Column("object_id"), Column("part"), Column("team_id"), Column("fields")),
+    latest_only=True,
 )
 CHAIN = Table(
     "hi_chain",
@@ -113,10 +114,12 @@ CHAIN = Table(
         Column("hash"),
         Column("occurred_max", "int"),
     ),
+    latest_only=True,
 )
 
 _HEAD = ("head",)
 _MAIN = ""
+_PARSED = "_parsed_fields"
 _ENTRY_COLUMNS = ENTRIES.column_names
 # Verification reads this many entries per query: large enough to be quick, small enough to
 # keep memory flat on a chain of millions.
@@ -528,8 +531,9 @@ class HistoryProjection:
     """Every event becomes one chained entry."""
 
     name = NAME
-    schema_version = 2
+    schema_version = 3
     tables: tuple[Table, ...] = (ENTRIES, OBJECTS, CHAIN)
+    event_types: frozenset[str] | None = None
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         data: Event = event.data
@@ -539,7 +543,12 @@ class HistoryProjection:
         part = part_of(data)
         main = writer.get(OBJECTS.name, (object_id, _MAIN))
         state = main if part == _MAIN else writer.get(OBJECTS.name, (object_id, part))
-        before: Fields | None = orjson.loads(state["fields"]) if state is not None else None
+        before: Fields | None = None
+        if state is not None:
+            # Rows this worker wrote carry their fields parsed (a key that is not a column).
+            before = state.get(_PARSED)
+            if before is None:
+                before = orjson.loads(state["fields"])
         values = fields_set(before, data)
         if kind == "team":
             team_id: str | None = object_id
@@ -558,6 +567,7 @@ class HistoryProjection:
                     "part": part,
                     "team_id": team_id,
                     "fields": orjson.dumps(after).decode(),
+                    _PARSED: after,
                 },
                 occurred,
                 event.position,
@@ -565,10 +575,12 @@ class HistoryProjection:
         head = writer.get(CHAIN.name, _HEAD)
         metadata = event.metadata
         recorded = micros(event.recorded_at)
-        data_text = orjson.dumps(data).decode()
+        # Canonical JSON (sorted keys) once: stored as is, and hashed as is inside the entry.
+        data_text = orjson.dumps(event.payload, option=orjson.OPT_SORT_KEYS).decode()
+        changes_text = orjson.dumps(changes, option=orjson.OPT_SORT_KEYS).decode()
         row: dict[str, Any] = {
             "position": event.position,
-            "event_id": str(metadata.event_id),
+            "event_id": metadata.event_id_text,
             "occurred": occurred,
             "recorded": recorded,
             "actor": metadata.actor,
@@ -576,10 +588,10 @@ class HistoryProjection:
             "object_id": object_id,
             "event_type": event.type,
             "team_id": team_id,
-            "correlation_id": str(metadata.correlation_id),
-            "causation_id": str(metadata.causation_id),
+            "correlation_id": metadata.correlation_id_text,
+            "causation_id": metadata.causation_id_text,
             "data": data_text,
-            "changes": orjson.dumps(changes).decode(),
+            "changes": changes_text,
             "previous_hash": head["hash"] if head is not None else GENESIS_HASH,
         }
         latest = head["occurred_max"] if head is not None else occurred
@@ -588,8 +600,8 @@ class HistoryProjection:
             **row,
             "occurred_at": iso_time(occurred),
             "recorded_at": iso_time(recorded),
-            "data": orjson.loads(data_text),
-            "changes": changes,
+            "data": orjson.Fragment(data_text),
+            "changes": orjson.Fragment(changes_text),
         }
         del content["occurred"], content["recorded"]
         row["hash"] = entry_hash(content)

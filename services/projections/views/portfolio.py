@@ -746,6 +746,7 @@ class PortfolioProjection:
         OPERATIONS,
         COMPLETIONS,
     )
+    event_types: frozenset[str] | None = frozenset(cls.__name__ for cls in HANDLERS)
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         apply(writer, event)

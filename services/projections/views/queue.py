@@ -421,6 +421,7 @@ class QueueProjection:
     name: str = NAME
     schema_version: int = 1
     tables: tuple[Table, ...] = (MEMBERS, GOALS, PROJECTS, OPERATIONS, ITEMS, DEPENDENCIES)
+    event_types: frozenset[str] | None = _handlers.type_names()
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         """Records what ``event`` changes in work items, dependencies, members, goals, projects."""

@@ -452,6 +452,7 @@ class WorkloadProjection:
     name: str = NAME
     schema_version: int = 1
     tables: tuple[Table, ...] = (TEAMS, MEMBERS, MEMBERSHIPS, OPERATIONS, ITEMS, LOADS, COMPLETIONS)
+    event_types: frozenset[str] | None = _handlers.type_names()
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         """Records what ``event`` changes in teams, members, work items, loads, completions."""

@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -349,12 +350,20 @@ def rebuild(
     position = 0
     applied = 0
     target = store.last_position()
+    # The next page is read while this one is applied: the database's part of both overlaps.
+    reader = ThreadPoolExecutor(1, thread_name_prefix=f"workledger-rebuild-{projection.name}")
     try:
+        upcoming = reader.submit(read_page, store, projection, position, page_size)
         while True:
-            events, reached = read_page(store, projection, position, page_size)
+            events, reached = upcoming.result()
             if reached == position:
                 break
+            upcoming = reader.submit(read_page, store, projection, reached, page_size)
             with backend.transaction() as cursor:
+                if backend.name == "postgresql":
+                    # The new generation serves nothing until the switch, and a crash restarts
+                    # the rebuild anyway: its pages needn't wait for the disk.
+                    cursor.execute("SET LOCAL synchronous_commit = off")
                 writer = RebuildWriter(cursor, tables, generation, cache, opened)
                 for event in events:
                     projection.apply(writer, event)
@@ -375,6 +384,7 @@ def rebuild(
                 for table in projection.tables:
                     cursor.execute(f"ANALYZE {table.physical(generation)}")
     finally:
+        reader.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
     del opened
     # The tables are complete and indexed: from here on, pages are applied as a worker does.

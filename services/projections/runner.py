@@ -195,11 +195,13 @@ class ProjectionWorker:
         projection: Projection,
         *,
         page_size: int = 2000,
+        linger: float = 0.02,
     ) -> None:
         self.store = store
         self.backend = backend
         self.projection = projection
         self.page_size = page_size
+        self.linger = linger
         self._cache = RowCache()
         self._state: ProjectionState | None = None
         self._stop = threading.Event()
@@ -235,14 +237,10 @@ class ProjectionWorker:
                     apply_page(cursor, self.projection, state.generation, self._cache, events)
                 cursor.execute(
                     "UPDATE workledger_projections SET position = %s, updated_at = %s "
-                    "WHERE name = %s AND position = %s AND generation = %s",
+                    "WHERE name = %s AND position = %s AND generation = %s RETURNING position",
                     (last, _now(), self.name, state.position, state.generation),
                 )
-                cursor.execute(
-                    "SELECT position FROM workledger_projections WHERE name = %s", (self.name,)
-                )
-                moved = cursor.fetchone()
-                if moved is None or moved[0] != last:
+                if cursor.fetchone() is None:
                     raise PositionLost(self.name)
         except PositionLost:
             # A rebuild switched generations, or another worker got there first: start over.
@@ -294,9 +292,15 @@ class ProjectionWorker:
         pause = 0.5
         while not self._stop.is_set():
             try:
-                if self.step() == 0:
+                applied = self.step()
+                if applied == 0:
                     state = self._state
                     self.store.wait_for_events(state.position if state else 0, 1.0, self._stop)
+                elif applied < self.page_size:
+                    # Busy but not behind: let a few more commits gather, so that every page
+                    # (a transaction and a few statements per table) carries several of them.
+                    # The first commit after a quiet spell is still applied at once.
+                    self._stop.wait(self.linger)
                 self.last_error = None
                 pause = 0.5
             except Exception as error:

@@ -19,11 +19,14 @@ import asyncio
 import bisect
 import itertools
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +38,7 @@ import psycopg
 import pytest
 
 from tests.benchmarks.conftest import (
+    Server,
     catch_up,
     create_database,
     describe,
@@ -48,6 +52,10 @@ from tests.benchmarks.conftest import (
 
 pytestmark = pytest.mark.benchmark
 
+TOPOLOGIES = {
+    "serve": "`workledger serve` (one process)",
+    "api+worker": "`workledger api` and `workledger worker` (two processes)",
+}
 RATE = float(os.environ.get("WORKLEDGER_BENCH_LAG_RATE", "500"))
 SECONDS = float(os.environ.get("WORKLEDGER_BENCH_LAG_SECONDS", "10"))
 SCALE = float(os.environ.get("WORKLEDGER_BENCH_LAG_SCALE", "0.1"))
@@ -265,7 +273,38 @@ def _ms(values: list[float], share: float) -> float:
     return percentile(values, share) * 1000
 
 
-def test_lag_from_commit_to_every_view(postgres_server_url: str, tmp_path: Path) -> None:
+@contextmanager
+def _deployed(url: str, logs: Path, topology: str) -> Iterator[Server]:
+    """``workledger serve`` alone, or ``workledger api`` beside a ``workledger worker`` process
+    (the API's GIL then serves only requests, as in a deployment of several processes)."""
+    if topology == "serve":
+        with running(url, logs / "serve.log") as server:
+            yield server
+        return
+    env = {**os.environ, "WORKLEDGER_DATABASE_URL": url}
+    with (logs / "worker.log").open("wb") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "worker"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        with running(url, logs / "api.log", command="api") as server:
+            yield server
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(5)
+
+
+@pytest.mark.parametrize("topology", ["serve", "api+worker"])
+def test_lag_from_commit_to_every_view(
+    postgres_server_url: str, tmp_path: Path, topology: str
+) -> None:
     names = view_names()
     if not names:
         pytest.skip("no views in this tree yet: no lag to measure")
@@ -274,7 +313,7 @@ def test_lag_from_commit_to_every_view(postgres_server_url: str, tmp_path: Path)
         summary = load(url, scale=SCALE)
         catch_up(url)
         notify = _notify_round_trip(url)
-        with running(url, tmp_path / "serve.log") as server:
+        with _deployed(url, tmp_path, topology) as server:
             workload = _seed(server.base, server.token)
             with psycopg.connect(url, autocommit=True) as conn:
                 row = conn.execute("SELECT max(notification_id) FROM workledger_events").fetchone()
@@ -317,7 +356,7 @@ def test_lag_from_commit_to_every_view(postgres_server_url: str, tmp_path: Path)
     print()
     print(
         f"lag from commit to visible in every view ({', '.join(names)}), "
-        f"`workledger serve` on PostgreSQL ({describe(summary)})"
+        f"{TOPOLOGIES[topology]} on PostgreSQL ({describe(summary)})"
     )
     print(
         f"load: {len(sent):,} commands paced at {RATE:,.0f}/s over {SECONDS:.0f} s on "

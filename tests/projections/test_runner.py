@@ -314,11 +314,20 @@ def test_a_killed_listen_connection_delays_the_worker_but_never_stops_it(
         stream = uuid4()
         _write(postgres_store, [stream], versions)
         _wait_until(lambda: worker.position() == postgres_store.last_position())
+        killed: list[tuple[bool]] = []
         with psycopg.connect(postgres_url, autocommit=True) as admin:
-            killed = admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE query LIKE 'LISTEN%%' AND datname = current_database()"
-            ).fetchall()
+
+            def kill_listener() -> bool:
+                # The worker listens once it runs out of events, a moment after catching up.
+                killed.extend(
+                    admin.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE query LIKE 'LISTEN%%' AND datname = current_database()"
+                    ).fetchall()
+                )
+                return bool(killed)
+
+            _wait_until(kill_listener)
         assert killed, "the worker had a LISTEN connection to kill"
         # As if written by another process: no in-process wake-up, only LISTEN or polling.
         monkeypatch.setattr(postgres_backend, "notify_committed", lambda: None)

@@ -17,10 +17,11 @@ generation while the current one keeps serving, then one transaction switches to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from operator import itemgetter
 from typing import Any, Literal
 
 from services.infrastructure.store import SqlCursor
@@ -51,6 +52,13 @@ def iso_date(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _getter(names: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
+    if len(names) == 1:
+        only = names[0]
+        return lambda row: (row[only],)
+    return itemgetter(*names)
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -77,6 +85,21 @@ class Table:
     @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
+
+    @cached_property
+    def blank(self) -> Row:
+        """A row of nulls: what a written row's unnamed columns hold."""
+        return dict.fromkeys(self.column_names)
+
+    @cached_property
+    def key_of(self) -> Callable[[Row], Key]:
+        """A row's key (a tuple, even of one column)."""
+        return _getter(self.key)
+
+    @cached_property
+    def values_of(self) -> Callable[[Row], tuple[Any, ...]]:
+        """A complete row's column values in column order (see ``blank``)."""
+        return _getter(self.column_names)
 
     def physical(self, generation: int) -> str:
         return f"{self.name}_g{generation}"
@@ -232,8 +255,9 @@ class PageWriter:
     def put(self, table: str, row: Row, occurred: int, position: int) -> None:
         """Makes ``row`` the current version of its key from ``occurred`` on."""
         definition = self._tables[table]
-        key = tuple(row[column] for column in definition.key)
-        self._version(table, key, dict(row), occurred, position)
+        # Every column present, so rows can be written with ``values_of``.
+        stored = {**definition.blank, **row}
+        self._version(table, definition.key_of(stored), stored, occurred, position)
 
     def update(
         self, table: str, key: Key, changes: Mapping[str, Any], occurred: int, position: int
@@ -283,7 +307,7 @@ class PageWriter:
     def _flush_versions(self, table: Table, chains: dict[Key, _Chain]) -> None:
         physical = table.physical(self._generation)
         where = " AND ".join(f"{column} = %s" for column in table.key)
-        names = table.column_names
+        names, values_of = table.column_names, table.values_of
         if table.latest_only:
             replaced = [key for key, chain in chains.items() if chain.existed]
             if replaced:
@@ -291,7 +315,7 @@ class PageWriter:
                     f"DELETE FROM {physical} WHERE {where} AND valid_to IS NULL", replaced
                 )
             latest = [
-                (*[row.get(name) for name in names], occurred, None, position)
+                (*values_of(row), occurred, None, position)
                 for chain in chains.values()
                 for row, occurred, position in chain.versions[-1:]
                 if row is not None
@@ -317,7 +341,7 @@ class PageWriter:
                 if valid_to == occurred:
                     # Replaced within the same instant: never visible, so never stored.
                     continue
-                rows.append((*[row.get(name) for name in names], occurred, valid_to, position))
+                rows.append((*values_of(row), occurred, valid_to, position))
         if rows:
             self._cursor.copy_rows(physical, (*names, "valid_from", "valid_to", "position"), rows)
 
@@ -365,15 +389,15 @@ class RebuildWriter(PageWriter):
         current = self._cache.table(table)
         started = self._opened.table(table)
         previous = current.get(key)
-        if previous is not None and not self._tables[table].latest_only:
+        definition = self._tables[table]
+        if previous is not None and not definition.latest_only:
             began, made_at = started[key]
+            # A version replaced at the instant it began was never visible: it is not stored.
             if began != occurred:
-                # Replaced at the same instant: never visible, so never stored.
-                names = self._tables[table].column_names
                 ended = self._ended.get(table)
                 if ended is None:
                     ended = self._ended[table] = []
-                ended.append((*[previous.get(name) for name in names], began, occurred, made_at))
+                ended.append((*definition.values_of(previous), began, occurred, made_at))
         if row is None:
             current.pop(key, None)
             started.pop(key, None)
@@ -394,12 +418,12 @@ class RebuildWriter(PageWriter):
                 continue
             current = self._cache.table(table.name)
             started = self._opened.table(table.name)
-            names = table.column_names
+            values_of = table.values_of
             rows: list[tuple[Any, ...]] = []
             for key, row in current.items():
                 if row is not None:
                     began, made_at = started[key]
-                    rows.append((*[row.get(name) for name in names], began, None, made_at))
+                    rows.append((*values_of(row), began, None, made_at))
             self._copy_versions(table, rows)
 
     def _copy_versions(self, table: Table, rows: list[tuple[Any, ...]]) -> None:

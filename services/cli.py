@@ -123,7 +123,7 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
         share = step.position / step.target if step.target else 1.0
         bar = "#" * int(share * 30)
         print(
-            f"\r{args.view} [{bar:<30}] {share:6.1%} {step.applied:>10,} events "
+            f"\r{args.view} [{bar:<30}] {share:6.1%} position {step.position:>10,} "
             f"{step.rate:>9,.0f} events/s",
             end="",
             file=sys.stderr,
@@ -136,8 +136,9 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
         backend.close()
     print(file=sys.stderr)
     print(
-        f"workledger: rebuilt {args.view} from {result.applied:,} events in {result.seconds:.1f} s "
-        f"({result.rate:,.0f} events/s); now at position {result.position}"
+        f"workledger: rebuilt {args.view} from the log up to position {result.position:,} "
+        f"({result.applied:,} of its events applied) in {result.seconds:.1f} s "
+        f"({result.rate:,.0f} events/s of the log)"
     )
     return 0
 

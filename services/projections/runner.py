@@ -155,21 +155,22 @@ def read_page(
 ) -> tuple[list[RecordedEvent], int]:
     """The projection's next events after ``after``, and the position they take it to.
 
-    A projection that handles only some event types reads only those; when fewer than
-    ``limit`` of them remain, it is taken to the head of the log as read beforehand, which is
-    safe because every event up to the head had committed by then (positions follow commits).
+    A projection that handles only some event types reads only those. When fewer than ``limit``
+    of them are left, it is taken to the head of the log as read beforehand (or to its last
+    event, if that came later): every event up to there had committed by then, as positions
+    follow commits, and those it skipped were not its kind. The read has no upper bound on
+    purpose: a bounded range lets PostgreSQL pick a bitmap scan and sort the whole range for
+    every page, where an index scan in position order stops at ``limit``.
     """
     types = projection.event_types
     if types is None:
         events = store.read(after, limit)
         return events, events[-1].position if events else after
     head = store.last_position()
-    if head <= after:
-        return [], after
-    events = store.read(after, limit, sorted(types), until=head)
+    events = store.read(after, limit, sorted(types))
     if len(events) == limit:
         return events, events[-1].position
-    return events, head
+    return events, max(head, events[-1].position if events else after)
 
 
 def apply_page(

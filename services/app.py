@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -173,7 +174,17 @@ def app_from_env() -> FastAPI:
         run_scheduler=os.environ.get("WORKLEDGER_RUN_SCHEDULER") == "1",
         run_workers=os.environ.get("WORKLEDGER_RUN_WORKERS") == "1",
     )
-    return create_app(runtime, close_on_shutdown=True)
+    app = create_app(runtime, close_on_shutdown=True)
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Moves what start-up built (modules, the app and its schemas: several hundred thousand
+    objects that live as long as the process) out of the garbage collector's way. Otherwise its
+    full passes walk them all again and again, each a pause in whatever request is running."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:

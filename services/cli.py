@@ -16,7 +16,7 @@ from services.infrastructure.tokens import ROLES
 def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> int:
     import uvicorn
 
-    from services.app import build_runtime, create_app
+    from services.app import build_runtime, create_app, settle_heap
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
@@ -63,6 +63,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
     config = uvicorn.Config(
         create_app(runtime), host=host, port=port, log_level="info", access_log=False
     )
+    settle_heap()
     try:
         # Ends open event streams on shutdown, which would otherwise keep the server waiting.
         FeedServer(config, runtime.event_feed).run()
@@ -75,7 +76,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from services.app import build_runtime
+    from services.app import build_runtime, settle_heap
     from services.projections.views import all_projections
 
     names = [projection.name for projection in all_projections()]
@@ -84,6 +85,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     views = [args.view] if args.view else None
     runtime = build_runtime(settings, run_scheduler=not args.no_scheduler, views=views)
+    settle_heap()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

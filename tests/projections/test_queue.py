@@ -16,6 +16,7 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
+from contracts.views.queue import QueuePage
 from services.app import Runtime, build_runtime
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend
@@ -129,7 +130,10 @@ def read(client: TestClient, runtime: Runtime, headers: Headers, path: str, **pa
     query = {"min_position": runtime.store.last_position(), **params}
     response = client.get(path, params=query, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()
+    answer = response.json()
+    # The answer is written without the model: it must be exactly what the model describes.
+    assert QueuePage.model_validate(answer).model_dump(mode="json") == answer
+    return answer
 
 
 def queue(

@@ -631,7 +631,8 @@ def _blocked_by(
 
 def _read_queue(
     view: ViewRequest, snapshot: Snapshot, member_id: str, limit: int, after: Rank | None
-) -> QueuePage:
+) -> dict[str, Any]:
+    """The queue page as ``QueuePage`` describes it, in plain data (the tests check the shape)."""
     today = view.now.astimezone(UTC).date()
     today_iso = today.isoformat()
     rows = _open_items(view, snapshot, member_id)
@@ -745,17 +746,13 @@ def _read_queue(
         )
     name, active = members[member_id]
     next_cursor = encode_cursor(list(page[-1].rank)) if len(remaining) > limit else None
-    # Validated in one pass from plain data: the contract is checked without building each
-    # nested model by hand.
-    return QueuePage.model_validate(
-        {
-            "member": {"id": member_id, "name": name, "active": bool(active)},
-            "today": today,
-            "total": len(ranked),
-            "items": items,
-            "next_cursor": next_cursor,
-        }
-    )
+    return {
+        "member": {"id": member_id, "name": name, "active": bool(active)},
+        "today": today,
+        "total": len(ranked),
+        "items": items,
+        "next_cursor": next_cursor,
+    }
 
 
 router = APIRouter(tags=["views"])
@@ -796,5 +793,6 @@ async def _queue(view: ViewRequest, member_id: UUID, limit: int, cursor: str | N
     after = _decode_rank(cursor)
     snapshot = await view.snapshot(NAME)
     page = await anyio.to_thread.run_sync(_read_queue, view, snapshot, str(member_id), limit, after)
-    # Serialised once, by pydantic; handing FastAPI the model would validate it over again.
-    return Response(page.model_dump_json(), media_type="application/json")
+    # Plain data serialised by orjson, as pydantic would (UTC as ``Z``) at a fraction of the cost
+    # of validating the page into models first; the tests check every answer against the model.
+    return Response(orjson.dumps(page, option=orjson.OPT_UTC_Z), media_type="application/json")

@@ -79,7 +79,9 @@ Context = Annotated[CommandContext, Depends(command_context)]
 
 
 def parse_if_match(value: str | None) -> int | None:
-    if value is None:
+    """The version ``If-Match`` asks for; ``None`` for none or ``*``, which asks only that the
+    object exist (RFC 9110), as every command on an object already does."""
+    if value is None or value.strip() == "*":
         return None
     match = _ETAG.match(value.strip())
     if match is None:

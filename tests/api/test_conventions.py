@@ -321,6 +321,25 @@ def test_a_weak_or_unquoted_if_match_of_the_current_version_is_accepted(
     assert assert_accepted(bare, 200)["version"] == 3
 
 
+def test_if_match_star_needs_only_the_object_to_exist(
+    client: TestClient, admin: Headers, runtime: Runtime, org: Org
+) -> None:
+    issue_id = create_issue(client, admin, org.team_id)
+    client.patch(f"/v1/issues/{issue_id}", json={"title": "Second"}, headers=admin)
+
+    changed = client.patch(
+        f"/v1/issues/{issue_id}", json={"title": "Third"}, headers={**admin, "If-Match": "*"}
+    )
+    before = last_position(runtime)
+    missing = client.patch(
+        f"/v1/issues/{uuid.uuid4()}", json={"title": "Nobody"}, headers={**admin, "If-Match": "*"}
+    )
+
+    assert assert_accepted(changed, 200)["version"] == 3
+    assert_problem(missing, 404, "not_found")
+    assert events_after(runtime, before) == []
+
+
 def test_a_malformed_if_match_is_400_naming_the_header(
     client: TestClient, admin: Headers, runtime: Runtime, org: Org
 ) -> None:

@@ -163,5 +163,41 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     return decoded
 
 
+def decode_cursor_of(cursor: str | None, kinds: Sequence[type]) -> list[Any] | None:
+    """A cursor's values, checked to be exactly ``kinds`` (``True`` is no ``int`` here)."""
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    if len(values) != len(kinds) or not all(
+        type(value) is kind for value, kind in zip(values, kinds, strict=True)
+    ):
+        raise ProblemError(
+            400,
+            "validation_error",
+            "cursor is not one this API gave out",
+            errors=[{"field": "cursor", "message": "malformed"}],
+        )
+    return values
+
+
+def decode_position_cursor(cursor: str | None) -> int | None:
+    """The log position a cursor of one position carries."""
+    values = decode_cursor_of(cursor, (int,))
+    return None if values is None else int(values[0])
+
+
+def one_of(view: ViewRequest, column: str, values: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+    """The condition that ``column`` is one of ``values`` (ids in text), and its parameters.
+
+    The values travel as one parameter however many there are, so each statement keeps one
+    shape: the driver parses it once and PostgreSQL reuses its prepared plan. An array literal
+    takes UUIDs unquoted, and building it is much cheaper than the driver's adaptation of a
+    list, which inspects every element.
+    """
+    if view.read_models.backend.name == "postgresql":
+        return f"{column} = ANY(CAST(%s AS text[]))", ("{" + ",".join(values) + "}",)
+    return f"{column} IN (SELECT value FROM json_each(%s))", (orjson.dumps(list(values)).decode(),)
+
+
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Most items in one page.")]
 Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]

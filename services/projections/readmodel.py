@@ -104,9 +104,6 @@ class Table:
     def physical(self, generation: int) -> str:
         return f"{self.name}_g{generation}"
 
-    def create_statements(self, dialect: str, generation: int) -> list[str]:
-        return [self.table_statement(dialect, generation), *self.index_statements(generation)]
-
     def table_statement(self, dialect: str, generation: int) -> str:
         types = _SQL_TYPES[dialect]
         columns = [f"{c.name} {types[c.type]}" for c in self.columns]
@@ -198,9 +195,6 @@ class RowCache:
         rows[key] = row
         if len(rows) > self.capacity:
             del rows[next(iter(rows))]
-
-    def clear(self) -> None:
-        self._rows.clear()
 
 
 class PageWriter:

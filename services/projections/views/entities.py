@@ -60,7 +60,7 @@ from services.projections.query import (
     Limit,
     View,
     ViewRequest,
-    decode_cursor,
+    decode_position_cursor,
     encode_cursor,
 )
 from services.projections.readmodel import EPOCH, Column, PageWriter, Row, Snapshot, Table
@@ -1060,25 +1060,10 @@ def _not_found(view: ViewRequest, noun: str, object_id: UUID) -> ProblemError:
     return ProblemError(404, "not_found", f"there is no {noun} {object_id}{when}")
 
 
-def _after(cursor: str | None) -> int | None:
-    decoded = decode_cursor(cursor)
-    if decoded is None:
-        return None
-    if len(decoded) != 1 or not isinstance(decoded[0], int) or isinstance(decoded[0], bool):
-        raise ProblemError(
-            400,
-            "validation_error",
-            "cursor is not one this API gave out",
-            errors=[{"field": "cursor", "message": "malformed"}],
-        )
-    position: int = decoded[0]
-    return position
-
-
 async def _list(
     view: ViewRequest, kind: _Kind, filters: _Filters, limit: int, cursor: str | None
 ) -> Doc:
-    after = _after(cursor)
+    after = decode_position_cursor(cursor)
     items, following = await _read(
         view, False, lambda reading: _find(reading, kind, filters, after, limit)
     )
@@ -1240,7 +1225,7 @@ async def list_comments(
     cursor: Cursor = None,
 ) -> Doc:
     """An issue's comments, oldest first."""
-    after = _after(cursor)
+    after = decode_position_cursor(cursor)
     page = await _read(view, False, lambda reading: _comments(reading, str(issue_id), after, limit))
     if page is None:
         raise _not_found(view, "issue", issue_id)

@@ -52,7 +52,7 @@ from services.projections.query import (
     Limit,
     View,
     ViewRequest,
-    decode_cursor,
+    decode_position_cursor,
     encode_cursor,
     parse_as_of,
 )
@@ -650,21 +650,6 @@ def _entry(values: Sequence[Any]) -> dict[str, Any]:
     return content
 
 
-def _cursor_position(cursor: str | None) -> int | None:
-    decoded = decode_cursor(cursor)
-    if decoded is None:
-        return None
-    if len(decoded) != 1 or not isinstance(decoded[0], int) or isinstance(decoded[0], bool):
-        raise ProblemError(
-            400,
-            "validation_error",
-            "cursor is not one this API gave out",
-            errors=[{"field": "cursor", "message": "malformed"}],
-        )
-    position: int = decoded[0]
-    return position
-
-
 @dataclass(frozen=True)
 class _Page:
     """One page's query: equality filters, a time range, a cursor, a direction."""
@@ -797,7 +782,7 @@ async def history(
         filters.append(("object_kind = %s", kind))
     start = _parse_time(since, "since")
     end = _parse_time(until, "until")
-    after = _cursor_position(cursor)
+    after = decode_position_cursor(cursor)
     snapshot = await view.snapshot(NAME)
     ends = [end] if end is not None else []
     if snapshot.as_of is not None:

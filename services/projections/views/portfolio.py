@@ -92,14 +92,13 @@ from domain.project import (
 from domain.project import ProjectStatus as ProjectLifecycle
 from domain.team import TeamCreated, TeamRenamed
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import ProblemError
 from services.projections.query import (
     DEFAULT_LIMIT,
     Cursor,
     Limit,
     View,
     ViewRequest,
-    decode_cursor,
+    decode_cursor_of,
     encode_cursor,
 )
 from services.projections.readmodel import (
@@ -1160,17 +1159,8 @@ def _totals(
 
 
 def _after(cursor: str | None) -> tuple[str, str] | None:
-    decoded = decode_cursor(cursor)
-    if decoded is None:
-        return None
-    if len(decoded) != 2 or not all(isinstance(value, str) for value in decoded):
-        raise ProblemError(
-            400,
-            "validation_error",
-            "cursor is not one this API gave out",
-            errors=[{"field": "cursor", "message": "malformed"}],
-        )
-    return decoded[0], decoded[1]
+    values = decode_cursor_of(cursor, (str, str))
+    return None if values is None else (values[0], values[1])
 
 
 def read_portfolio(

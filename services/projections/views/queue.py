@@ -64,8 +64,9 @@ from services.projections.query import (
     Limit,
     View,
     ViewRequest,
-    decode_cursor,
+    decode_cursor_of,
     encode_cursor,
+    one_of,
 )
 from services.projections.readmodel import (
     Column,
@@ -461,23 +462,6 @@ class _Ranked:
     blocks: list[_Blocked]
 
 
-def _array_literal(ids: Sequence[str]) -> str:
-    # Ids are UUIDs in text, which an array literal takes unquoted; building it is much cheaper
-    # than the driver's adaptation of a list, which inspects every element.
-    return "{" + ",".join(ids) + "}"
-
-
-def _one_of(view: ViewRequest, column: str, values: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
-    """The condition that ``column`` is one of ``values``, and its parameters.
-
-    The values travel as one parameter however many there are, so each statement keeps one
-    shape: the driver parses it once and PostgreSQL reuses its prepared plan.
-    """
-    if view.read_models.backend.name == "postgresql":
-        return f"{column} = ANY(CAST(%s AS text[]))", (_array_literal(values),)
-    return f"{column} IN (SELECT value FROM json_each(%s))", (orjson.dumps(list(values)).decode(),)
-
-
 def _visible_in(
     view: ViewRequest, snapshot: Snapshot, table: Table, columns: str, key: str, ids: Sequence[str]
 ) -> list[tuple[Any, ...]]:
@@ -485,9 +469,9 @@ def _visible_in(
     if not ids:
         return []
     visible, params = snapshot.visible()
-    one_of, values = _one_of(view, key, ids)
+    matching, values = one_of(view, key, ids)
     return view.fetchall(
-        f"SELECT {columns} FROM {snapshot.name(table)} WHERE {visible} AND {one_of}",
+        f"SELECT {columns} FROM {snapshot.name(table)} WHERE {visible} AND {matching}",
         (*params, *values),
     )
 
@@ -578,18 +562,9 @@ def _waiting_ids(entry: _Ranked, owner: str) -> set[str]:
 
 
 def _decode_rank(cursor: str | None) -> Rank | None:
-    values = decode_cursor(cursor)
+    values = decode_cursor_of(cursor, _RANK_TYPES)
     if values is None:
         return None
-    if len(values) != len(_RANK_TYPES) or not all(
-        type(value) is kind for value, kind in zip(values, _RANK_TYPES, strict=True)
-    ):
-        raise ProblemError(
-            400,
-            "validation_error",
-            "cursor is not one this API gave out",
-            errors=[{"field": "cursor", "message": "malformed"}],
-        )
     return (values[0], values[1], values[2], values[3], values[4], values[5], values[6])
 
 
@@ -613,13 +588,13 @@ def _blocked_by(
         return {}
     dependency, dependency_params = snapshot.visible("d")
     blocked_issue, blocked_params = snapshot.visible("b")
-    one_of, values = _one_of(view, "d.blocker_id", item_ids)
+    matching, values = one_of(view, "d.blocker_id", item_ids)
     found: dict[str, list[_Blocked]] = {}
     for blocker, blocked_id, key, title, assignee_id, watchers in view.fetchall(
         "SELECT d.blocker_id, b.item_id, b.key, b.title, b.assignee_id, b.watchers "
         f"FROM {snapshot.name(DEPENDENCIES)} d JOIN {snapshot.name(ITEMS)} b "
         f"ON b.item_id = d.blocked_id AND {blocked_issue} "
-        f"WHERE {dependency} AND b.is_open AND {one_of} "
+        f"WHERE {dependency} AND b.is_open AND {matching} "
         "ORDER BY b.created, b.item_id",
         (*blocked_params, *dependency_params, *values),
     ):

@@ -17,7 +17,6 @@ from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
-import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -72,8 +71,9 @@ from services.projections.query import (
     Limit,
     View,
     ViewRequest,
-    decode_cursor,
+    decode_cursor_of,
     encode_cursor,
+    one_of,
 )
 from services.projections.readmodel import (
     Column,
@@ -510,23 +510,6 @@ class _Period:
         return weeks
 
 
-def _array_literal(ids: Sequence[str]) -> str:
-    # Ids are UUIDs in text, which an array literal takes unquoted; building it is much cheaper
-    # than the driver's adaptation of a list, which inspects every element.
-    return "{" + ",".join(ids) + "}"
-
-
-def _one_of(view: ViewRequest, column: str, values: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
-    """The condition that ``column`` is one of ``values``, and its parameters.
-
-    The values travel as one parameter however many there are, so each statement keeps one
-    shape: the driver parses it once and PostgreSQL reuses its prepared plan.
-    """
-    if view.read_models.backend.name == "postgresql":
-        return f"{column} = ANY(CAST(%s AS text[]))", (_array_literal(values),)
-    return f"{column} IN (SELECT value FROM json_each(%s))", (orjson.dumps(list(values)).decode(),)
-
-
 def _summed(points: Any) -> float:
     # A database's sum of fractional points drifts in binary floating point; six places suffice.
     return round(float(points or 0), 6)
@@ -598,17 +581,8 @@ def _team_workload(team: Sequence[Any], crew: Sequence[Any], load: Sequence[Any]
 
 
 def _decode_team_cursor(cursor: str | None) -> tuple[str, str] | None:
-    values = decode_cursor(cursor)
-    if values is None:
-        return None
-    if len(values) != 2 or not all(isinstance(value, str) for value in values):
-        raise ProblemError(
-            400,
-            "validation_error",
-            "cursor is not one this API gave out",
-            errors=[{"field": "cursor", "message": "malformed"}],
-        )
-    return values[0], values[1]
+    values = decode_cursor_of(cursor, (str, str))
+    return None if values is None else (values[0], values[1])
 
 
 def _read_page(
@@ -629,8 +603,8 @@ def _read_page(
         return WorkloadPage(items=[], next_cursor=None)
     period = _Period.of(view.now)
     ids = [row[0] for row in page]
-    crew_team, crew_params = _one_of(view, "ms.team_id", ids)
-    load_team, load_team_params = _one_of(view, "l.team_id", ids)
+    crew_team, crew_params = one_of(view, "ms.team_id", ids)
+    load_team, load_team_params = one_of(view, "l.team_id", ids)
     membership, membership_params = snapshot.visible("ms")
     member, member_params = snapshot.visible("m")
     crews = {
@@ -702,11 +676,11 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
     assignee_filter = ""
     assignee_params: tuple[Any, ...] = ()
     if member_ids:
-        one_of, assignee_params = _one_of(view, "assignee_id", member_ids)
+        matching, assignee_params = one_of(view, "assignee_id", member_ids)
         assignee_filter = (
             "UNION ALL SELECT assignee_id AS who, week_start, COUNT(*) AS completed, "
             "SUM(COALESCE(estimate, 0)) AS estimate "
-            f"FROM {snapshot.name(COMPLETIONS)} WHERE {one_of} "
+            f"FROM {snapshot.name(COMPLETIONS)} WHERE {matching} "
             "AND occurred >= %s AND occurred <= %s GROUP BY assignee_id, week_start"
         )
     for who, week_start, completed, estimate in view.fetchall(

@@ -10,13 +10,15 @@ versions on read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
 import orjson
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator, core_schema
 
 JsonObject = dict[str, Any]
 Upcaster = Callable[[JsonObject], JsonObject]
@@ -99,25 +101,104 @@ class EventMetadata:
         )
 
 
-@dataclass(frozen=True)
 class RecordedEvent:
-    """An event as the log holds it, decoded to its current schema version."""
+    """An event as the log holds it, decoded to its current schema version.
 
-    position: int
-    stream_id: UUID
-    version: int
-    type: str
-    schema_version: int
-    data: Any
-    metadata: EventMetadata
-    recorded_at: datetime
-    # ``data`` as the log holds it (JSON values, upcast to the current schema version), for
-    # readers that want JSON again and would otherwise serialise ``data`` anew.
-    payload: JsonObject = field(compare=False, repr=False)
+    Read-only by convention (a slotted class rather than a frozen dataclass: a rebuild makes a
+    million of these, and a frozen dataclass sets each field through ``object.__setattr__``).
+    The stream id may be given as text, as the log stores it, and is parsed on first use.
+    """
+
+    __slots__ = (
+        "_payload",
+        "_state",
+        "_stream_id",
+        "data",
+        "metadata",
+        "position",
+        "recorded_at",
+        "schema_version",
+        "type",
+        "version",
+    )
+
+    def __init__(
+        self,
+        position: int,
+        stream_id: UUID | str,
+        version: int,
+        type: str,
+        schema_version: int,
+        data: Any,
+        metadata: EventMetadata,
+        recorded_at: datetime,
+        *,
+        payload: JsonObject | None = None,
+        state: bytes | None = None,
+    ) -> None:
+        if payload is None and state is None:
+            raise ValueError("a recorded event needs its payload or its stored envelope")
+        self.position = position
+        self._stream_id = stream_id
+        self.version = version
+        self.type = type
+        self.schema_version = schema_version
+        self.data = data
+        self.metadata = metadata
+        self.recorded_at = recorded_at
+        self._payload = payload
+        self._state = state
+
+    @property
+    def stream_id(self) -> UUID:
+        value = self._stream_id
+        if isinstance(value, str):
+            value = self._stream_id = UUID(value)
+        return value
+
+    @property
+    def stream_id_text(self) -> str:
+        return str(self._stream_id)
 
     @property
     def event_id(self) -> UUID:
         return self.metadata.event_id
+
+    @property
+    def payload(self) -> JsonObject:
+        """``data`` as the log holds it (JSON values, at the current schema version), for
+        readers that want JSON again and would otherwise serialise ``data`` anew."""
+        payload = self._payload
+        if payload is None:
+            assert self._state is not None
+            payload = self._payload = orjson.loads(self._state)["data"]
+        return payload
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.position,
+            self.stream_id,
+            self.version,
+            self.type,
+            self.schema_version,
+            self.data,
+            self.metadata,
+            self.recorded_at,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RecordedEvent):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"RecordedEvent(position={self.position!r}, stream_id={self.stream_id_text!r}, "
+            f"version={self.version!r}, type={self.type!r}, data={self.data!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -183,7 +264,55 @@ class EventCodec:
             default=_encode_extra,
         )
 
-    def decode(self, position: int, stream_id: UUID, version: int, state: bytes) -> RecordedEvent:
+    def decode(
+        self, position: int, stream_id: UUID | str, version: int, state: bytes
+    ) -> RecordedEvent:
+        """The stored envelope ``state`` as a recorded event of its current schema version."""
+        try:
+            envelope = self._envelopes.validate_json(state)
+        except ValidationError:
+            # Not an envelope of the current schemas: an older schema version to upcast, an
+            # unknown type, or damage, which the careful path names.
+            return self._decode_carefully(position, stream_id, version, state)
+        event_type = self._by_name[envelope["type"]]
+        if envelope.get("schema_version", 1) != event_type.schema_version:
+            return self._decode_carefully(position, stream_id, version, state)
+        return RecordedEvent(
+            position,
+            stream_id,
+            version,
+            event_type.name,
+            event_type.schema_version,
+            envelope["data"],
+            EventMetadata(
+                envelope["id"],
+                envelope["actor"],
+                _parse_datetime(envelope["occurred_at"]),
+                envelope["correlation_id"],
+                envelope["causation_id"],
+            ),
+            _parse_datetime(envelope["recorded_at"]),
+            state=state,
+        )
+
+    @cached_property
+    def _envelopes(self) -> SchemaValidator:
+        """Validates a whole stored envelope in one pass from its JSON, choosing the event's
+        schema by its ``type``: about twice as fast as parsing the JSON and then validating the
+        event's fields, which matters to a rebuild reading millions of them."""
+        return SchemaValidator(
+            core_schema.tagged_union_schema(
+                {
+                    event_type.name: _envelope_schema(event_type)
+                    for event_type in self._by_name.values()
+                },
+                discriminator="type",
+            )
+        )
+
+    def _decode_carefully(
+        self, position: int, stream_id: UUID | str, version: int, state: bytes
+    ) -> RecordedEvent:
         envelope = orjson.loads(state)
         name = envelope["type"]
         try:
@@ -196,22 +325,44 @@ class EventCodec:
             data = self._upcasters[(name, schema_version)](data)
             schema_version += 1
         return RecordedEvent(
-            position=position,
-            stream_id=stream_id,
-            version=version,
-            type=name,
-            schema_version=schema_version,
-            data=event_type.adapter.validate_python(data),
-            metadata=EventMetadata(
+            position,
+            stream_id,
+            version,
+            name,
+            schema_version,
+            event_type.adapter.validate_python(data),
+            EventMetadata(
                 envelope["id"],
                 envelope["actor"],
                 _parse_datetime(envelope["occurred_at"]),
                 envelope["correlation_id"],
                 envelope["causation_id"],
             ),
-            recorded_at=_parse_datetime(envelope["recorded_at"]),
+            _parse_datetime(envelope["recorded_at"]),
             payload=data,
         )
+
+
+def _envelope_schema(event_type: EventType) -> core_schema.TypedDictSchema:
+    text = core_schema.str_schema()
+    # Times stay text here and are parsed by ``datetime.fromisoformat``: its datetimes carry
+    # the standard library's UTC, which later arithmetic on them handles far faster.
+    moment = text
+    return core_schema.typed_dict_schema(
+        {
+            "type": core_schema.typed_dict_field(core_schema.literal_schema([event_type.name])),
+            "schema_version": core_schema.typed_dict_field(
+                core_schema.int_schema(), required=False
+            ),
+            "id": core_schema.typed_dict_field(text),
+            "actor": core_schema.typed_dict_field(text),
+            "occurred_at": core_schema.typed_dict_field(moment),
+            "recorded_at": core_schema.typed_dict_field(moment),
+            "correlation_id": core_schema.typed_dict_field(text),
+            "causation_id": core_schema.typed_dict_field(text),
+            "data": core_schema.typed_dict_field(event_type.adapter.core_schema),
+        }
+    )
 
 
 def _encode_extra(value: Any) -> Any:

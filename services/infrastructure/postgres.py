@@ -295,7 +295,7 @@ class PostgresBackend:
         self, after: int, limit: int, types: Sequence[str] = (), until: int | None = None
     ) -> list[StoredRow]:
         sql = (
-            "SELECT notification_id, originator_id, originator_version, state "
+            "SELECT notification_id, originator_id::text, originator_version, state "
             "FROM workledger_events WHERE notification_id > %s"
         )
         params: list[Any] = [after]
@@ -307,7 +307,7 @@ class PostgresBackend:
             params.append(list(types))
         sql += " ORDER BY notification_id LIMIT %s"
         params.append(limit)
-        return [StoredRow(*row) for row in self.fetchall(sql, params, binary=True)]
+        return list(map(StoredRow._make, self.fetchall(sql, params, binary=True)))
 
     def max_position(self) -> int:
         rows = self.fetchall("SELECT coalesce(max(notification_id), 0) FROM workledger_events")

@@ -211,7 +211,7 @@ class SQLiteBackend:
             params.extend(types)
         sql += " ORDER BY rowid LIMIT ?"
         params.append(limit)
-        return [StoredRow(r[0], UUID(r[1]), r[2], r[3]) for r in self.fetchall(sql, params)]
+        return [StoredRow(r[0], _hyphenated(r[1]), r[2], r[3]) for r in self.fetchall(sql, params)]
 
     def max_position(self) -> int:
         return int(self.fetchall("SELECT coalesce(max(rowid), 0) FROM workledger_events")[0][0])
@@ -243,3 +243,11 @@ class SQLiteBackend:
 
     def close(self) -> None:
         self.datastore.close()
+
+
+def _hyphenated(stream_id: str) -> str:
+    """A stored stream id (32 hex digits) in the canonical text form readers get on every
+    backend, without parsing it into a ``UUID`` first."""
+    return (
+        f"{stream_id[:8]}-{stream_id[8:12]}-{stream_id[12:16]}-{stream_id[16:20]}-{stream_id[20:]}"
+    )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 import orjson
@@ -120,10 +120,12 @@ class WriteTransaction(Protocol):
     def insert_claims(self, claims: Sequence[Claim]) -> None: ...
 
 
-@dataclass(frozen=True)
-class StoredRow:
+class StoredRow(NamedTuple):
+    """A row of the log as read. The stream id may come as text (as the log's readers want it
+    again); a tuple, because a rebuild reads a million of them."""
+
     position: int
-    stream_id: UUID
+    stream_id: UUID | str
     version: int
     state: bytes
 

@@ -113,7 +113,7 @@ class CloudEventMapper:
                 "id": metadata.event_id_text,
                 "source": EVENT_SOURCE,
                 "type": cloudevent_type,
-                "subject": f"{published.kind}/{event.stream_id}",
+                "subject": f"{published.kind}/{event.stream_id_text}",
                 "time": metadata.occurred_at,
                 "datacontenttype": DATA_CONTENT_TYPE,
                 "dataschema": dataschema,

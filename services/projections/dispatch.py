@@ -23,7 +23,7 @@ class Change:
 
     @property
     def subject(self) -> str:
-        return str(self.event.stream_id)
+        return self.event.stream_id_text
 
     def put(self, table: Table, row: Row) -> None:
         self.writer.put(table.name, row, self.at, self.event.position)

@@ -444,7 +444,7 @@ class Relay:
         batch: list[_Record] = []
         size = 0
         for event in events:
-            record = _Record(event, str(event.stream_id).encode(), self._mapper.to_json(event))
+            record = _Record(event, event.stream_id_text.encode(), self._mapper.to_json(event))
             if batch and size + record.size > self._batch_bytes:
                 yield batch
                 batch, size = [], 0

@@ -237,7 +237,7 @@ class _Change:
 
     def __post_init__(self) -> None:
         self.occurred = event_time(self.event)
-        self.object_id = str(self.event.stream_id)
+        self.object_id = self.event.stream_id_text
 
     def create(self, table: Table, doc: Doc) -> None:
         doc["created_at"] = self.event.metadata.occurred_at.isoformat()

@@ -539,7 +539,7 @@ class HistoryProjection:
         data: Event = event.data
         occurred = event_time(event)
         kind = kind_of_event(type(data))
-        object_id = str(event.stream_id)
+        object_id = event.stream_id_text
         part = part_of(data)
         main = writer.get(OBJECTS.name, (object_id, _MAIN))
         state = main if part == _MAIN else writer.get(OBJECTS.name, (object_id, part))

@@ -726,7 +726,7 @@ def apply(writer: PageWriter, event: RecordedEvent) -> None:
     """Records what ``event`` changes in the portfolio's tables."""
     handler = HANDLERS.get(type(event.data))
     if handler is not None:
-        handler(writer, str(event.stream_id), event.data, event_time(event), event.position)
+        handler(writer, event.stream_id_text, event.data, event_time(event), event.position)
 
 
 class PortfolioProjection:

@@ -66,6 +66,15 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Index:
+    """An index of the rows ``where`` selects only (a partial index): small and quick to build
+    when few rows qualify, and used by queries that state the same condition."""
+
+    columns: tuple[str, ...]
+    where: str
+
+
+@dataclass(frozen=True)
 class Table:
     """A read-model table: its key, its columns, and the indexes that serve its queries.
 
@@ -77,7 +86,7 @@ class Table:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     versioned: bool = True
-    indexes: tuple[tuple[str, ...], ...] = ()
+    indexes: tuple[tuple[str, ...] | Index, ...] = ()
     # Only the current version is kept: state a projection keeps for its own use, never read
     # as of a past moment, so its past versions would be written for nothing.
     latest_only: bool = False
@@ -135,9 +144,14 @@ class Table:
                 )
             where = ""
         for number, index in enumerate(self.indexes):
+            if isinstance(index, Index):
+                columns = index.columns
+                condition = f"{where} AND {index.where}" if where else f" WHERE {index.where}"
+            else:
+                columns, condition = index, where
             statements.append(
                 f"CREATE INDEX IF NOT EXISTS {physical}_i{number} ON {physical} "
-                f"({', '.join(index)}){where}"
+                f"({', '.join(columns)}){condition}"
             )
         return statements
 
@@ -286,12 +300,13 @@ class PageWriter:
             self._flush_versions(self._tables[table_name], chains)
         for table_name, rows in self._appends.items():
             table = self._tables[table_name]
-            columns = table.column_names
-            self._cursor.copy_rows(
-                table.physical(self._generation),
-                columns,
-                [tuple(row.get(column) for column in columns) for row in rows],
-            )
+            columns, values_of = table.column_names, table.values_of
+            try:
+                values = [values_of(row) for row in rows]
+            except KeyError:
+                # Some rows leave columns out: those are null.
+                values = [tuple(row.get(column) for column in columns) for row in rows]
+            self._cursor.copy_rows(table.physical(self._generation), columns, values)
         for table_name, chains in self._chains.items():
             for key, chain in chains.items():
                 self._cache.put(table_name, key, chain.versions[-1][0])

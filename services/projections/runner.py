@@ -357,6 +357,11 @@ def rebuild(
     target = store.last_position()
     # The next page is read while this one is applied: the database's part of both overlaps.
     reader = ThreadPoolExecutor(1, thread_name_prefix=f"workledger-rebuild-{projection.name}")
+    # Every row of the view is held in memory until the switch, and little of what a page
+    # makes is cyclic garbage: the collector is frozen page by page (below) and otherwise off,
+    # so it does not walk the same young objects again and again while they are made.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         upcoming = reader.submit(read_page, store, projection, position, page_size)
         while True:
@@ -373,8 +378,8 @@ def rebuild(
                 for event in events:
                     projection.apply(writer, event)
                 writer.flush()
-            # Every row of the view is held in memory until the switch: without this, the
-            # garbage collector's full passes would walk them all again and again.
+            # Without this, the garbage collector's full passes would walk every row again
+            # and again.
             gc.freeze()
             position = reached
             applied += len(events)
@@ -391,6 +396,8 @@ def rebuild(
     finally:
         reader.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
+        if collecting:
+            gc.enable()
     del opened
     # The tables are complete and indexed: from here on, pages are applied as a worker does.
     while True:

@@ -219,6 +219,7 @@ class _Object:
 
 
 _OWN_COLUMNS = ("id", "created_position", "version", "doc")
+_PARSED = "_parsed_doc"
 # Per table, the columns that repeat a field of the document.
 _FIELD_COLUMNS = {
     table.name: tuple(name for name in table.column_names if name not in _OWN_COLUMNS)
@@ -226,18 +227,16 @@ _FIELD_COLUMNS = {
 }
 
 
-@dataclass
 class _Change:
     """What one event writes: its object's next version, edges and facts, at its time."""
 
-    writer: PageWriter
-    event: RecordedEvent
-    occurred: int = field(init=False)
-    object_id: str = field(init=False)
+    __slots__ = ("event", "object_id", "occurred", "writer")
 
-    def __post_init__(self) -> None:
-        self.occurred = event_time(self.event)
-        self.object_id = self.event.stream_id_text
+    def __init__(self, writer: PageWriter, event: RecordedEvent) -> None:
+        self.writer = writer
+        self.event = event
+        self.occurred = event_time(event)
+        self.object_id = event.stream_id_text
 
     def create(self, table: Table, doc: Doc) -> None:
         doc["created_at"] = self.event.metadata.occurred_at.isoformat()
@@ -248,7 +247,11 @@ class _Change:
         row = self.writer.get(table.name, (self.object_id,))
         if row is None:
             return None
-        return _Object(table, row, orjson.loads(row["doc"]))
+        # Rows this worker wrote carry their document parsed (a key that is not a column);
+        # a copy, as the event changes it in place.
+        parsed = row.get(_PARSED)
+        doc = dict(parsed) if parsed is not None else orjson.loads(row["doc"])
+        return _Object(table, row, doc)
 
     def save(self, changed: _Object) -> None:
         """The object's next version; its filter columns follow its document."""
@@ -258,6 +261,7 @@ class _Change:
             "version": self.event.version,
             "doc": orjson.dumps(doc).decode(),
             **{name: doc.get(name) for name in _FIELD_COLUMNS[changed.table.name]},
+            _PARSED: doc,
         }
         self.writer.put(changed.table.name, row, self.occurred, self.event.position)
 

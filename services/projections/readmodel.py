@@ -31,7 +31,15 @@ Row = dict[str, Any]
 Key = tuple[Any, ...]
 
 _SQL_TYPES: dict[str, dict[ColumnType, str]] = {
-    "postgresql": {"text": "text", "int": "bigint", "real": "double precision", "bool": "boolean"},
+    # Text compares bytewise ("C"): read models hold ids, keys and names whose order is their
+    # code points' anyway (as under C.UTF-8), and any other collation makes every comparison a
+    # locale call. Index builds on id columns take half the time, key lookups less still.
+    "postgresql": {
+        "text": 'text COLLATE "C"',
+        "int": "bigint",
+        "real": "double precision",
+        "bool": "boolean",
+    },
     "sqlite": {"text": "TEXT", "int": "INTEGER", "real": "REAL", "bool": "INTEGER"},
 }
 

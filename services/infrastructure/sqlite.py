@@ -232,7 +232,10 @@ class SQLiteBackend:
         )
         return load_response(rows[0][0], rows[0][1]) if rows else None
 
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def fetchall(
+        self, sql: str, params: Sequence[Any] = (), *, prepare: bool = False
+    ) -> list[tuple[Any, ...]]:
+        # The sqlite3 module keeps its own cache of compiled statements: ``prepare`` is moot.
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(sql.replace("%s", "?"), tuple(params))
             return [tuple(row) for row in cursor.fetchall()]

@@ -189,7 +189,12 @@ class Backend(Protocol):
 
     def stored_response(self, principal: str, key: str) -> StoredResponse | None: ...
 
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def fetchall(
+        self, sql: str, params: Sequence[Any] = (), *, prepare: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one statement in a transaction of its own; ``prepare`` asks the database
+        to keep its plan for the connection (where it can)."""
+        ...
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 

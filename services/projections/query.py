@@ -112,8 +112,13 @@ class ViewRequest:
             )
         return await anyio.to_thread.run_sync(self.read_models.snapshot, names[0], self.as_of)
 
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.read_models.backend.fetchall(sql, params)
+    def fetchall(
+        self, sql: str, params: Sequence[Any] = (), *, prepare: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one statement. ``prepare`` for statements whose best plan does not depend
+        on their values (lookups by key): PostgreSQL then plans them once per connection, which
+        for a join costs more than running it."""
+        return self.read_models.backend.fetchall(sql, params, prepare=prepare)
 
     def read(self, queries: Callable[[SqlCursor], T]) -> T:
         """Runs ``queries`` in one read-only transaction, so they all see one snapshot."""

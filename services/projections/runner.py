@@ -81,6 +81,7 @@ def read_state(backend: Backend, name: str) -> ProjectionState | None:
         "SELECT name, position, generation, schema_version, updated_at "
         "FROM workledger_projections WHERE name = %s",
         (name,),
+        prepare=True,
     )
     return ProjectionState(*rows[0]) if rows else None
 

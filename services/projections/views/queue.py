@@ -473,6 +473,7 @@ def _visible_in(
     return view.fetchall(
         f"SELECT {columns} FROM {snapshot.name(table)} WHERE {visible} AND {matching}",
         (*params, *values),
+        prepare=True,
     )
 
 
@@ -576,6 +577,7 @@ def _open_items(view: ViewRequest, snapshot: Snapshot, member_id: str) -> list[d
             f"SELECT {', '.join(ITEM_COLUMNS)} FROM {snapshot.name(ITEMS)} "
             f"WHERE {visible} AND assignee_id = %s AND is_open",
             (*params, member_id),
+            prepare=True,
         )
     ]
 
@@ -597,6 +599,7 @@ def _blocked_by(
         f"WHERE {dependency} AND b.is_open AND {matching} "
         "ORDER BY b.created, b.item_id",
         (*blocked_params, *dependency_params, *values),
+        prepare=True,
     ):
         found.setdefault(blocker, []).append(
             _Blocked(blocked_id, key, title, assignee_id, _ids(watchers))

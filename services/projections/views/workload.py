@@ -597,6 +597,7 @@ def _read_page(
         f"SELECT team_id, name, weekly_capacity FROM {snapshot.name(TEAMS)} WHERE {where} "
         "ORDER BY name, team_id LIMIT %s",
         (*params, limit + 1),
+        prepare=True,
     )
     page = rows[:limit]
     if not page:
@@ -617,6 +618,7 @@ def _read_page(
             f"ON m.member_id = ms.member_id AND {member} "
             f"WHERE {membership} AND {crew_team} GROUP BY ms.team_id",
             (*member_params, *membership_params, *crew_params),
+            prepare=True,
         )
     }
     load, load_params = snapshot.visible("l")
@@ -626,6 +628,7 @@ def _read_page(
             f"SELECT l.team_id, {_TEAM_FIGURES} FROM {snapshot.name(LOADS)} l "
             f"WHERE {load} AND {load_team} GROUP BY l.team_id",
             (*period.figure_params, *load_params, *load_team_params),
+            prepare=True,
         )
     }
     teams = [
@@ -647,6 +650,7 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
         f"ON l.team_id = t.team_id AND {load} "
         f"WHERE {team} AND t.team_id = %s GROUP BY t.team_id, t.name, t.weekly_capacity",
         (*period.figure_params, *load_params, *team_params, str(team_id)),
+        prepare=True,
     )
     if not found:
         raise ProblemError(404, "not_found", "no such team")
@@ -669,6 +673,7 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
             *membership_params,
             str(team_id),
         ),
+        prepare=True,
     )
     member_ids = [row[0] for row in members]
     # One query for both: the team's completions, and each member's wherever they were.
@@ -695,6 +700,7 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
             *assignee_params,
             *((period.since, period.until) if member_ids else ()),
         ),
+        prepare=True,
     ):
         throughput.setdefault(who, {})[week_start] = (int(completed), _summed(estimate))
     workloads = []

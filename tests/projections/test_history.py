@@ -19,7 +19,7 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from contracts.views.history import GENESIS_HASH
+from contracts.views.history import GENESIS_HASH, HistoryPage
 from domain.catalog import EVENT_CLASSES
 from services.app import Runtime, build_runtime
 from services.infrastructure.settings import Settings
@@ -75,6 +75,7 @@ def entries(
     )
     assert response.status_code == 200, response.text
     page: dict[str, Any] = response.json()
+    assert HistoryPage.model_validate(page).model_dump(mode="json") == page
     assert page["next_cursor"] is None
     items: list[dict[str, Any]] = page["items"]
     return items
@@ -677,6 +678,7 @@ def test_pages_walk_the_entries_in_position_order_from_cursor_to_cursor(
         if cursor is not None:
             params["cursor"] = cursor
         page = client.get("/v1/history", params=params, headers=admin).json()
+        assert HistoryPage.model_validate(page).model_dump(mode="json") == page
         seen.extend(e["position"] for e in page["items"])
         pages += 1
         cursor = page["next_cursor"]

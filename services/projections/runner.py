@@ -97,6 +97,10 @@ def ensure_projection(backend: Backend, projection: Projection) -> ProjectionSta
         return state
     generation = state.generation + 1 if state is not None else 1
     with backend.transaction() as cursor:
+        # A rebuild that died before its switch may have left this generation's tables
+        # part-filled: a new generation starts empty, as its position 0 says.
+        for table in projection.tables:
+            cursor.execute(table.drop_statement(generation))
         create_tables(cursor, backend.name, projection, generation)
         if state is None:
             cursor.execute(

@@ -211,6 +211,38 @@ def test_a_rebuild_switches_generations_and_the_live_worker_follows(
     assert [row[1] for row in counts if row[4] is None] == [6]
 
 
+class CountingProjectionV2(CountingProjection):
+    """The same view with a new schema version, as a deployment of changed view code has."""
+
+    schema_version = 2
+
+
+def test_a_new_schema_version_starts_on_empty_tables_even_after_a_rebuild_that_crashed(
+    store: EventStore, backend: Backend
+) -> None:
+    versions: dict[UUID, int] = {}
+    stream = uuid4()
+    for _ in range(3):
+        _write(store, [stream], versions)
+    ProjectionWorker(store, backend, CountingProjection()).catch_up()
+    current = _generation(backend)
+    # A rebuild that died after filling part of the next generation and before its switch.
+    crashing = CountingProjection()
+    crashing.fail_at = store.last_position()
+    with pytest.raises(RuntimeError, match="injected failure"):
+        rebuild(store, backend, crashing, page_size=1)
+    assert _generation(backend) == current
+
+    upgraded = ProjectionWorker(store, backend, CountingProjectionV2())
+    upgraded.catch_up()
+
+    assert _generation(backend) == current + 1
+    counts, seen = _dump(backend, current + 1)
+    assert [row[0] for row in seen] == sorted({row[0] for row in seen})
+    assert len(seen) == 3
+    assert [row[1] for row in counts if row[4] is None] == [3]
+
+
 def test_a_view_of_some_event_types_reads_only_those_and_still_reaches_the_head(
     store: EventStore, backend: Backend
 ) -> None:

@@ -25,15 +25,62 @@ Upcaster = Callable[[JsonObject], JsonObject]
 _parse_datetime = datetime.fromisoformat
 
 
-class EventMetadata:
-    """Facts about a fact: who caused it, when it occurred, and what it answered.
+class _ParsedId:
+    """An id attribute that may be given as text (as the log stores it) and is parsed into a
+    ``UUID`` on first use: most readers (the history, the event stream) want ids as text again,
+    and parsing and printing a UUID costs more than the rest of an event's envelope together."""
 
-    The three ids may be given as text (as the log stores them) and are parsed on first use:
-    most readers (the history, the event stream) want them as text again, and parsing and
-    printing a UUID costs more than the rest of an event's metadata together.
-    """
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}"
+
+    def __get__(self, instance: Any, owner: type | None = None) -> UUID:
+        value: UUID | str = getattr(instance, self._slot)
+        if isinstance(value, str):
+            value = UUID(value)
+            setattr(instance, self._slot, value)
+        return value
+
+
+class _IdText:
+    """The text form of a ``_ParsedId``, without parsing it first."""
+
+    def __init__(self, slot: str) -> None:
+        self._slot = slot
+
+    def __get__(self, instance: Any, owner: type | None = None) -> str:
+        return str(getattr(instance, self._slot))
+
+
+class _Value:
+    """Equal and hashed by ``_key()``, as a frozen dataclass would be by its fields."""
+
+    __slots__ = ()
+
+    def _key(self) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, _Value)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
+class EventMetadata(_Value):
+    """Facts about a fact: who caused it, when it occurred, and what it answered. Its ids may be
+    given as text and are parsed on first use."""
 
     __slots__ = ("_causation_id", "_correlation_id", "_event_id", "actor", "occurred_at")
+
+    event_id = _ParsedId()
+    correlation_id = _ParsedId()
+    causation_id = _ParsedId()
+    event_id_text = _IdText("_event_id")
+    correlation_id_text = _IdText("_correlation_id")
+    causation_id_text = _IdText("_causation_id")
 
     def __init__(
         self,
@@ -49,49 +96,8 @@ class EventMetadata:
         self._correlation_id = correlation_id
         self._causation_id = causation_id
 
-    @property
-    def event_id(self) -> UUID:
-        value = self._event_id
-        if isinstance(value, str):
-            value = self._event_id = UUID(value)
-        return value
-
-    @property
-    def correlation_id(self) -> UUID:
-        value = self._correlation_id
-        if isinstance(value, str):
-            value = self._correlation_id = UUID(value)
-        return value
-
-    @property
-    def causation_id(self) -> UUID:
-        value = self._causation_id
-        if isinstance(value, str):
-            value = self._causation_id = UUID(value)
-        return value
-
-    @property
-    def event_id_text(self) -> str:
-        return str(self._event_id)
-
-    @property
-    def correlation_id_text(self) -> str:
-        return str(self._correlation_id)
-
-    @property
-    def causation_id_text(self) -> str:
-        return str(self._causation_id)
-
     def _key(self) -> tuple[Any, ...]:
         return (self.event_id, self.actor, self.occurred_at, self.correlation_id, self.causation_id)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, EventMetadata):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def __repr__(self) -> str:
         return (
@@ -101,7 +107,7 @@ class EventMetadata:
         )
 
 
-class RecordedEvent:
+class RecordedEvent(_Value):
     """An event as the log holds it, decoded to its current schema version.
 
     Read-only by convention (a slotted class rather than a frozen dataclass: a rebuild makes a
@@ -121,6 +127,9 @@ class RecordedEvent:
         "type",
         "version",
     )
+
+    stream_id = _ParsedId()
+    stream_id_text = _IdText("_stream_id")
 
     def __init__(
         self,
@@ -150,17 +159,6 @@ class RecordedEvent:
         self._state = state
 
     @property
-    def stream_id(self) -> UUID:
-        value = self._stream_id
-        if isinstance(value, str):
-            value = self._stream_id = UUID(value)
-        return value
-
-    @property
-    def stream_id_text(self) -> str:
-        return str(self._stream_id)
-
-    @property
     def event_id(self) -> UUID:
         return self.metadata.event_id
 
@@ -185,14 +183,6 @@ class RecordedEvent:
             self.metadata,
             self.recorded_at,
         )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, RecordedEvent):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def __repr__(self) -> str:
         return (

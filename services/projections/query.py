@@ -150,6 +150,15 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
 
 
+def _malformed_cursor() -> ProblemError:
+    return ProblemError(
+        400,
+        "validation_error",
+        "cursor is not one this API gave out",
+        errors=[{"field": "cursor", "message": "malformed"}],
+    )
+
+
 def decode_cursor(cursor: str | None) -> list[Any] | None:
     if cursor is None:
         return None
@@ -159,12 +168,7 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     except (ValueError, orjson.JSONDecodeError):
         decoded = None
     if not isinstance(decoded, list):
-        raise ProblemError(
-            400,
-            "validation_error",
-            "cursor is not one this API gave out",
-            errors=[{"field": "cursor", "message": "malformed"}],
-        )
+        raise _malformed_cursor()
     return decoded
 
 
@@ -176,12 +180,7 @@ def decode_cursor_of(cursor: str | None, kinds: Sequence[type]) -> list[Any] | N
     if len(values) != len(kinds) or not all(
         type(value) is kind for value, kind in zip(values, kinds, strict=True)
     ):
-        raise ProblemError(
-            400,
-            "validation_error",
-            "cursor is not one this API gave out",
-            errors=[{"field": "cursor", "message": "malformed"}],
-        )
+        raise _malformed_cursor()
     return values
 
 

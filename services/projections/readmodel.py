@@ -17,6 +17,7 @@ generation while the current one keeps serving, then one transaction switches to
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -175,6 +176,11 @@ class _Chain:
     versions: list[tuple[Row | None, int, int]] = field(default_factory=list)
 
 
+# Rows per table a live worker keeps in memory: enough for the working set of a large
+# organisation, far less than a rebuild holds.
+DEFAULT_CACHE_CAPACITY = 500_000
+
+
 class RowCache:
     """The current row of each key a projection worker has seen; it is the tables' only writer.
 
@@ -183,9 +189,17 @@ class RowCache:
     rebuild) holds every row, so a key it lacks has no row and the database is only written to.
     """
 
-    def __init__(self, capacity: int | None = 500_000) -> None:
+    def __init__(self, capacity: int | None = DEFAULT_CACHE_CAPACITY) -> None:
         self.capacity = capacity
         self._rows: dict[str, dict[Key, Row | None]] = {}
+
+    def limit(self, capacity: int) -> None:
+        """From now on holds at most ``capacity`` rows per table, the ones it took in last;
+        a key it then lacks may have a row."""
+        self.capacity = capacity
+        for rows in self._rows.values():
+            for key in list(itertools.islice(rows, max(0, len(rows) - capacity))):
+                del rows[key]
 
     @property
     def complete(self) -> bool:

@@ -21,13 +21,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.store import Backend, EventStore, SqlCursor
 from services.projections.readmodel import (
+    DEFAULT_CACHE_CAPACITY,
     OpenVersions,
     PageWriter,
     RebuildWriter,
@@ -212,6 +213,9 @@ class ProjectionWorker:
         self._state: ProjectionState | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # While the worker is behind, the page after the one being applied is read meanwhile.
+        self._reader: ThreadPoolExecutor | None = None
+        self._ahead: tuple[int, Future[tuple[list[RecordedEvent], int]]] | None = None
         self.last_error: str | None = None
         self.failures = 0
 
@@ -225,7 +229,15 @@ class ProjectionWorker:
 
     def prepare(self) -> None:
         self._state = ensure_projection(self.backend, self.projection)
-        self._cache = RowCache()
+        # At position 0 the view's tables are empty (rows and position commit together), so a
+        # cache holding every row it writes knows every row there is: catching up from there
+        # needs no lookups, one per key otherwise. It is bounded once the worker reaches the log.
+        self._cache = RowCache(capacity=None) if self._state.position == 0 else RowCache()
+
+    @property
+    def holds_every_row(self) -> bool:
+        """Whether the worker, catching up from an empty view, holds all its rows in memory."""
+        return self._cache.complete
 
     def step(self) -> int:
         """Applies the next page, if any; the number of events applied (at least 1 if the
@@ -234,13 +246,18 @@ class ProjectionWorker:
             self.prepare()
         state = self._state
         assert state is not None
-        events, last = read_page(self.store, self.projection, state.position, self.page_size)
+        events, last = self._read(state.position)
         if last == state.position:
             return 0
+        if len(events) == self.page_size:
+            # Behind the log: the next page is read while this one is applied, so that the
+            # database's part of reading overlaps with applying.
+            self._read_ahead(last)
         try:
             with self.backend.transaction() as cursor:
-                if events:
-                    apply_page(cursor, self.projection, state.generation, self._cache, events)
+                # The position first: its row stays locked until the page commits, so another
+                # worker of this view waits here and then finds the position moved, rather than
+                # applying the same page beside this one.
                 cursor.execute(
                     "UPDATE workledger_projections SET position = %s, updated_at = %s "
                     "WHERE name = %s AND position = %s AND generation = %s RETURNING position",
@@ -248,6 +265,8 @@ class ProjectionWorker:
                 )
                 if cursor.fetchone() is None:
                     raise PositionLost(self.name)
+                if events:
+                    apply_page(cursor, self.projection, state.generation, self._cache, events)
         except PositionLost:
             # A rebuild switched generations, or another worker got there first: start over.
             self._state = None
@@ -261,8 +280,23 @@ class ProjectionWorker:
         self._state = ProjectionState(
             state.name, last, state.generation, state.schema_version, _now()
         )
+        if len(events) < self.page_size and self._cache.complete:
+            self._cache.limit(DEFAULT_CACHE_CAPACITY)
         # Never 0 once the position moved, even if no event was the view's: callers stop at 0.
         return max(len(events), 1)
+
+    def _read(self, after: int) -> tuple[list[RecordedEvent], int]:
+        """The page after ``after``: the one read ahead, if it was read from there."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == after:
+            return ahead[1].result()
+        return read_page(self.store, self.projection, after, self.page_size)
+
+    def _read_ahead(self, after: int) -> None:
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"workledger-read-{self.name}")
+        future = self._reader.submit(read_page, self.store, self.projection, after, self.page_size)
+        self._ahead = (after, future)
 
     def catch_up(self, until: int | None = None) -> int:
         """Applies pages until the log (or ``until``) is reached; the events applied."""
@@ -293,6 +327,10 @@ class ProjectionWorker:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        self._ahead = None
+        if self._reader is not None:
+            self._reader.shutdown(wait=True, cancel_futures=True)
+            self._reader = None
 
     def _run(self) -> None:
         pause = 0.5

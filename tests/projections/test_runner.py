@@ -17,7 +17,7 @@ from domain import team
 from services.app import make_codec
 from services.infrastructure.codec import EventMetadata, RecordedEvent
 from services.infrastructure.store import Backend, EventStore, NewEvent, PendingCommit, StreamAppend
-from services.projections.readmodel import Column, PageWriter, Snapshot, Table
+from services.projections.readmodel import Column, PageWriter, RowCache, Snapshot, Table
 from services.projections.runner import (
     ProjectionWorker,
     event_time,
@@ -209,6 +209,79 @@ def test_a_rebuild_switches_generations_and_the_live_worker_follows(
     counts, seen = _dump(backend, before + 1)
     assert len(seen) == 6
     assert [row[1] for row in counts if row[4] is None] == [6]
+
+
+def test_two_workers_taking_turns_apply_every_event_once_though_each_reads_ahead(
+    store: EventStore, backend: Backend
+) -> None:
+    versions: dict[UUID, int] = {}
+    streams = [uuid4() for _ in range(3)]
+    for _ in range(6):
+        _write(store, streams, versions)
+    last = store.last_position()
+    # Pages of 2 keep both behind the log, so each reads its next page ahead, and the page one
+    # read ahead is often no longer the next when the other has moved the position on.
+    first = ProjectionWorker(store, backend, CountingProjection(), page_size=2)
+    second = ProjectionWorker(store, backend, CountingProjection(), page_size=2)
+    for _ in range(40):
+        first.step()
+        second.step()
+        state = read_state(backend, CountingProjection.name)
+        assert state is not None
+        if state.position == last:
+            break
+    first.stop()
+    second.stop()
+
+    counts, seen = _dump(backend, _generation(backend))
+    assert [row[0] for row in seen] == list(range(last - 17, last + 1))
+    assert sorted(row[1] for row in counts if row[4] is None) == [6, 6, 6]
+
+
+def test_a_worker_catching_up_from_an_empty_view_holds_every_row_until_it_reaches_the_log(
+    store: EventStore, backend: Backend
+) -> None:
+    versions: dict[UUID, int] = {}
+    streams = [uuid4() for _ in range(4)]
+    for _ in range(3):
+        _write(store, streams, versions)
+    worker = ProjectionWorker(store, backend, CountingProjection(), page_size=5)
+
+    worker.step()
+    while_behind = worker.holds_every_row
+    worker.catch_up()
+    at_the_log = worker.holds_every_row
+
+    assert while_behind
+    assert not at_the_log
+
+    rebuild(store, backend, CountingProjection())
+    restarted = ProjectionWorker(store, backend, CountingProjection(), page_size=5)
+    restarted.prepare()
+    assert not restarted.holds_every_row
+    _write(store, streams, versions)
+    restarted.catch_up()
+    counts, _ = _dump(backend, _generation(backend))
+    assert sorted(row[1] for row in counts if row[4] is None) == [4, 4, 4, 4]
+
+
+def test_a_limited_row_cache_keeps_the_rows_it_took_in_last() -> None:
+    cache = RowCache(capacity=None)
+    for number in range(5):
+        cache.put("t", (number,), {"n": number})
+    cache.put("u", ("only",), None)
+
+    cache.limit(2)
+
+    assert not cache.complete
+    assert [cache.get("t", (number,)) for number in range(5)] == [
+        (False, None),
+        (False, None),
+        (False, None),
+        (True, {"n": 3}),
+        (True, {"n": 4}),
+    ]
+    assert cache.get("u", ("only",)) == (True, None)
 
 
 class CountingProjectionV2(CountingProjection):

@@ -274,13 +274,7 @@ class EventCodec:
             event_type.name,
             event_type.schema_version,
             envelope["data"],
-            EventMetadata(
-                envelope["id"],
-                envelope["actor"],
-                _parse_datetime(envelope["occurred_at"]),
-                envelope["correlation_id"],
-                envelope["causation_id"],
-            ),
+            _metadata_of(envelope),
             _parse_datetime(envelope["recorded_at"]),
             state=state,
         )
@@ -321,16 +315,20 @@ class EventCodec:
             name,
             schema_version,
             event_type.adapter.validate_python(data),
-            EventMetadata(
-                envelope["id"],
-                envelope["actor"],
-                _parse_datetime(envelope["occurred_at"]),
-                envelope["correlation_id"],
-                envelope["causation_id"],
-            ),
+            _metadata_of(envelope),
             _parse_datetime(envelope["recorded_at"]),
             payload=data,
         )
+
+
+def _metadata_of(envelope: Mapping[str, Any]) -> EventMetadata:
+    return EventMetadata(
+        envelope["id"],
+        envelope["actor"],
+        _parse_datetime(envelope["occurred_at"]),
+        envelope["correlation_id"],
+        envelope["causation_id"],
+    )
 
 
 def _envelope_schema(event_type: EventType) -> core_schema.TypedDictSchema:

@@ -9,6 +9,7 @@ versions on read.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
@@ -51,13 +52,14 @@ class _IdText:
         return str(getattr(instance, self._slot))
 
 
-class _Value:
+class _Value(ABC):
     """Equal and hashed by ``_key()``, as a frozen dataclass would be by its fields."""
 
     __slots__ = ()
 
+    @abstractmethod
     def _key(self) -> tuple[Any, ...]:
-        raise NotImplementedError
+        """What equality and the hash are taken over."""
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -465,6 +465,49 @@ def test_given_a_longer_measuring_window_then_the_same_completions_make_a_slower
     assert entry(view, project)["forecast"]["finish_date"] == "2026-03-30"
 
 
+def test_the_pace_counts_exactly_the_completions_inside_its_window_to_the_microsecond(
+    client: TestClient,
+    admin: Headers,
+    runtime: Runtime,
+    clock: FrozenClock,
+    team: str,
+    project: str,
+) -> None:
+    # Whole days inside the window are summed per day, its partial first and last days from
+    # the completions themselves: completions on and around both edges tell the two apart.
+    issue(client, admin, team, project, estimate=64)
+    start = clock()
+
+    def complete_at(moment: timedelta, estimate: int) -> None:
+        clock.advance(start + moment - clock())
+        finished = create_issue(client, admin, team, estimate=estimate)
+        transition(client, admin, finished, "in_progress", "done")
+
+    complete_at(timedelta(0), 1)  # Monday 09:00, exactly where a week's window opens
+    complete_at(timedelta(hours=15), 2)  # Tuesday 00:00
+    complete_at(timedelta(hours=39, microseconds=-1), 4)  # the last instant of Tuesday
+    complete_at(timedelta(days=3, hours=3), 8)  # Thursday noon
+    complete_at(timedelta(days=7, hours=-1), 16)  # next Monday 08:00
+    complete_at(timedelta(days=7, microseconds=1), 32)  # just after the next window closes
+    clock.advance(start + timedelta(days=9) - clock())
+
+    def pace(after: timedelta | None = None) -> float:
+        params = {} if after is None else {"as_of": (start + after).isoformat()}
+        view = portfolio(client, admin, runtime, throughput_weeks=1, **params)
+        forecast = entry(view, project)["forecast"]
+        return float(forecast["throughput_per_week"])
+
+    assert pace(timedelta(days=7)) == 2 + 4 + 8 + 16
+    assert pace(timedelta(days=7, microseconds=1)) == 2 + 4 + 8 + 16 + 32
+    assert pace(timedelta(hours=39)) == 1 + 2 + 4
+    assert pace(timedelta(hours=39, microseconds=-2)) == 1 + 2
+    assert pace(timedelta(hours=15)) == 1 + 2
+    assert pace(timedelta(days=8, hours=3)) == 4 + 8 + 16 + 32
+    assert pace() == 8 + 16 + 32
+    rebuild(runtime.store, runtime.backend, PROJECTION)
+    assert pace(timedelta(days=7)) == 2 + 4 + 8 + 16
+
+
 def test_given_completed_work_reopened_then_it_no_longer_counts_toward_the_pace(
     client: TestClient, admin: Headers, runtime: Runtime, team: str, project: str
 ) -> None:

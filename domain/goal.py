@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal, assert_never
@@ -187,18 +188,23 @@ def find_key_result(goal: Goal, kr_id: UUID) -> KeyResult | None:
 
 
 def key_result_progress(kr: KeyResult) -> float:
+    """How far ``current`` has moved from ``start`` towards ``target``, clamped to [0, 1]."""
+    return progress_between(kr.start, kr.target, kr.current)
+
+
+def progress_between(start: float, target: float, current: float) -> float:
     """How far ``current`` has moved from ``start`` towards ``target``, clamped to [0, 1].
 
     Works for falling targets too (start 10, target 2). Total: a degenerate key result that
     could only come from a malformed history counts as no progress.
     """
-    span = kr.target - kr.start
-    done = kr.current - kr.start
+    span = target - start
+    done = current - start
     if math.isinf(span) or math.isinf(done):
         # The difference of two huge finite floats can overflow; halving every term can't,
         # and leaves the ratio unchanged.
-        span = kr.target / 2 - kr.start / 2
-        done = kr.current / 2 - kr.start / 2
+        span = target / 2 - start / 2
+        done = current / 2 - start / 2
     ratio = done / span if span != 0 else 0.0
     if math.isnan(ratio):
         return 0.0
@@ -210,9 +216,13 @@ def goal_progress(goal: Goal) -> float | None:
 
     With ``None`` the caller measures the goal by its linked work instead.
     """
-    if not goal.key_results:
-        return None
-    return sum(key_result_progress(kr) for kr in goal.key_results) / len(goal.key_results)
+    return mean_progress([key_result_progress(kr) for kr in goal.key_results])
+
+
+def mean_progress(key_results: Sequence[float]) -> float | None:
+    """A goal's progress from its key results' progress (``goal_progress``): their mean, or
+    ``None`` when it has none."""
+    return sum(key_results) / len(key_results) if key_results else None
 
 
 def _outcome(value: str) -> GoalOutcome:

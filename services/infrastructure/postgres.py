@@ -22,6 +22,7 @@ from services.infrastructure.store import (
     CommitSignal,
     EventRow,
     IdempotencyKey,
+    Statement,
     StoredResponse,
     StoredRow,
     dump_response,
@@ -341,6 +342,20 @@ class PostgresBackend:
         ):
             cursor.execute(sql.encode(), params, prepare=prepare)
             return cursor.fetchall()
+
+    def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        with self.datastore.get_connection() as conn:
+            cursors = [conn.cursor(row_factory=tuple_row) for _ in statements]
+            try:
+                with conn.pipeline():
+                    for cursor, statement in zip(cursors, statements, strict=True):
+                        cursor.execute(
+                            statement.sql.encode(), statement.params, prepare=statement.prepare
+                        )
+                return [cursor.fetchall() for cursor in cursors]
+            finally:
+                for cursor in cursors:
+                    cursor.close()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:

@@ -16,6 +16,7 @@ from services.infrastructure.store import (
     CommitSignal,
     EventRow,
     IdempotencyKey,
+    Statement,
     StoredResponse,
     StoredRow,
     dump_response,
@@ -239,6 +240,9 @@ class SQLiteBackend:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(sql.replace("%s", "?"), tuple(params))
             return [tuple(row) for row in cursor.fetchall()]
+
+    def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        return [self.fetchall(statement.sql, statement.params) for statement in statements]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._write_lock, self.datastore.transaction(commit=True) as cursor:

@@ -130,6 +130,14 @@ class StoredRow(NamedTuple):
     state: bytes
 
 
+class Statement(NamedTuple):
+    """One read: its SQL, its parameters, and whether the database should keep its plan."""
+
+    sql: str
+    params: Sequence[Any] = ()
+    prepare: bool = False
+
+
 class SqlCursor(Protocol):
     """A cursor inside a transaction; SQL uses ``%s`` placeholders on every backend."""
 
@@ -194,6 +202,11 @@ class Backend(Protocol):
     ) -> list[tuple[Any, ...]]:
         """The rows of one statement in a transaction of its own; ``prepare`` asks the database
         to keep its plan for the connection (where it can)."""
+        ...
+
+    def fetch_each(self, statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
+        """The rows of each of ``statements``, which don't depend on each other, in order. On
+        PostgreSQL they travel together (pipelined): about one round trip for all of them."""
         ...
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...

@@ -19,7 +19,7 @@ import orjson
 from fastapi import Depends, Query, Request
 
 from services.infrastructure.http import CurrentPrincipal, ProblemError
-from services.infrastructure.store import Backend, EventStore, SqlCursor
+from services.infrastructure.store import Backend, EventStore, SqlCursor, Statement
 from services.infrastructure.tokens import Principal
 from services.projections.readmodel import Snapshot, micros
 from services.projections.runner import Projection, read_state
@@ -119,6 +119,10 @@ class ViewRequest:
         on their values (lookups by key): PostgreSQL then plans them once per connection, which
         for a join costs more than running it."""
         return self.read_models.backend.fetchall(sql, params, prepare=prepare)
+
+    def fetch_each(self, *statements: Statement) -> list[list[tuple[Any, ...]]]:
+        """The rows of each of several independent statements: on PostgreSQL, pipelined."""
+        return self.read_models.backend.fetch_each(statements)
 
     def read(self, queries: Callable[[SqlCursor], T]) -> T:
         """Runs ``queries`` in one read-only transaction, so they all see one snapshot."""

@@ -33,6 +33,7 @@ from services.infrastructure.store import (
     NewEvent,
     PendingCommit,
     Replayed,
+    Statement,
     StoredResponse,
     StreamAppend,
     VersionConflict,
@@ -755,3 +756,42 @@ def test_a_command_submitted_while_the_committer_stops_is_answered_or_refused(
             if job is not None:
                 job.future.set_exception(CommitterStopped("stranded"))
         submitter.join(timeout=10)
+
+
+# Independent reads sent together
+
+
+def test_statements_read_together_answer_each_its_own_rows_in_order(
+    backend: Backend, store: EventStore
+) -> None:
+    committed(store.commit([command(create_team(uuid4(), "Payments", "Billing", "Ledger"))])[0])
+    committed(store.commit([command(create_team(uuid4(), "Platform"))])[0])
+    count = Statement("SELECT COUNT(*) FROM workledger_events")
+    later = Statement(
+        "SELECT originator_version FROM workledger_events WHERE originator_version > %s "
+        "ORDER BY originator_version",
+        (1,),
+        prepare=True,
+    )
+    nothing = Statement("SELECT originator_version FROM workledger_events WHERE 1 = 0")
+
+    assert backend.fetch_each([count, later, nothing, later]) == [
+        [(4,)],
+        [(2,), (3,)],
+        [],
+        [(2,), (3,)],
+    ]
+    assert backend.fetch_each([]) == []
+
+
+def test_a_failing_statement_read_together_is_an_error_and_the_next_reads_work(
+    backend: Backend, store: EventStore
+) -> None:
+    committed(store.commit([command(create_team(uuid4()))])[0])
+    count = Statement("SELECT COUNT(*) FROM workledger_events")
+
+    with pytest.raises(Exception, match="no_such_table"):
+        backend.fetch_each([count, Statement("SELECT * FROM no_such_table"), count])
+
+    for _ in range(3):
+        assert backend.fetch_each([count, count]) == [[(1,)], [(1,)]]

@@ -92,6 +92,7 @@ from domain.project import (
 from domain.project import ProjectStatus as ProjectLifecycle
 from domain.team import TeamCreated, TeamRenamed
 from services.infrastructure.codec import RecordedEvent
+from services.infrastructure.store import Statement
 from services.projections.query import (
     DEFAULT_LIMIT,
     Cursor,
@@ -800,7 +801,7 @@ def _projects_sql(
     status: str | None,
     after: tuple[str, str] | None,
     limit: int,
-) -> tuple[str, list[Any]]:
+) -> Statement:
     q = _Query(snapshot)
     work_columns = ", ".join(f"w.{column.name}" for column in PROJECT_METRICS)
     sql = (
@@ -824,10 +825,10 @@ def _projects_sql(
             f"OR (p.key = {q.value(key)} AND p.project_id > {q.value(project_id)}))"
         )
     sql += f" ORDER BY p.key, p.project_id LIMIT {q.value(limit + 1)}"
-    return sql, q.params
+    return Statement(sql, q.params)
 
 
-def _goals_sql(snapshot: Snapshot) -> tuple[str, list[Any]]:
+def _goals_sql(snapshot: Snapshot) -> Statement:
     q = _Query(snapshot)
     sql = (
         "SELECT g.goal_id, g.title, g.status, g.owner_id, m.name AS owner_name, g.team_id, "
@@ -838,10 +839,10 @@ def _goals_sql(snapshot: Snapshot) -> tuple[str, list[Any]]:
         f"LEFT JOIN {q.table(MEMBERS, 'm')} ON m.member_id = g.owner_id AND {q.visible('m')} "
         f"WHERE {q.visible('g')}"
     )
-    return sql, q.params
+    return Statement(sql, q.params)
 
 
-def _throughput_sql(snapshot: Snapshot, since: int, until: int) -> tuple[str, list[Any]]:
+def _throughput_sql(snapshot: Snapshot, since: int, until: int) -> Statement:
     """Each team's estimate completed in ``(since, until]``: the whole days in it from the daily
     sums, the partial days at its ends from the completions themselves."""
     first_day, last_day = since // DAY_MICROS + 1, (until + 1) // DAY_MICROS - 1
@@ -857,31 +858,32 @@ def _throughput_sql(snapshot: Snapshot, since: int, until: int) -> tuple[str, li
         "WHERE (occurred > %s AND occurred < %s) OR (occurred >= %s AND occurred <= %s)"
         ") AS completed GROUP BY team_id"
     )
-    return sql, [first_day, last_day, *edges]
+    return Statement(sql, [first_day, last_day, *edges])
 
 
-def _project_totals_sql(snapshot: Snapshot) -> tuple[str, list[Any]]:
+def _project_totals_sql(snapshot: Snapshot) -> Statement:
     q = _Query(snapshot)
     sql = (
         f"SELECT p.status, COUNT(*) AS projects FROM {q.table(PROJECTS, 'p')} "
         f"WHERE {q.visible('p')} GROUP BY p.status"
     )
-    return sql, q.params
+    return Statement(sql, q.params)
 
 
-def _kind_totals_sql(snapshot: Snapshot) -> tuple[str, list[Any]]:
+def _kind_totals_sql(snapshot: Snapshot) -> Statement:
     q = _Query(snapshot)
     sums = ", ".join(f"SUM(w.{column.name}) AS {column.name}" for column in KIND_METRICS)
-    return f"SELECT {sums} FROM {q.table(TALLIES, 'w')} WHERE {q.visible('w')}", q.params
+    sql = f"SELECT {sums} FROM {q.table(TALLIES, 'w')} WHERE {q.visible('w')}"
+    return Statement(sql, q.params)
 
 
-def _operations_sql(snapshot: Snapshot) -> tuple[str, list[Any]]:
+def _operations_sql(snapshot: Snapshot) -> Statement:
     q = _Query(snapshot)
     sql = (
         "SELECT o.status, o.open_occurrences, o.completed, o.skipped "
         f"FROM {q.table(OPERATIONS, 'o')} WHERE {q.visible('o')}"
     )
-    return sql, q.params
+    return Statement(sql, q.params)
 
 
 def _done_and_total(tally: Mapping[str, Any]) -> dict[str, float]:
@@ -903,10 +905,6 @@ def _work_progress(work: Mapping[str, float]) -> float | None:
     return None
 
 
-def _uuid(text: str | None) -> UUID | None:
-    return UUID(text) if text is not None else None
-
-
 def _goal_nodes(rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
     """Every goal as a node of the tree (children not yet attached), by id."""
     nodes: dict[str, dict[str, Any]] = {}
@@ -926,12 +924,10 @@ def _goal_nodes(rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
         estimate_total,
         estimate_done,
     ) in rows:
-        key_results = tuple(
-            goals.KeyResult(
-                UUID(kr["id"]), kr["title"], kr["unit"], kr["start"], kr["target"], kr["current"]
-            )
+        key_results = [
+            {**kr, "progress": goals.progress_between(kr["start"], kr["target"], kr["current"])}
             for kr in _loads(key_results_text)
-        )
+        ]
         work = _done_and_total(
             {
                 "issues_total": issues_total,
@@ -940,19 +936,7 @@ def _goal_nodes(rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
                 "estimate_done": estimate_done,
             }
         )
-        progress: float | None = goals.goal_progress(
-            goals.Goal(
-                id=UUID(goal_id),
-                title=title,
-                owner_id=UUID(owner_id),
-                team_id=_uuid(team_id),
-                period_start=date.fromisoformat(period_start),
-                period_end=date.fromisoformat(period_end),
-                parent_id=_uuid(parent_id),
-                status=status,
-                key_results=key_results,
-            )
-        )
+        progress = goals.mean_progress([kr["progress"] for kr in key_results])
         basis: str | None = "key_results"
         if progress is None:
             progress = _work_progress(work)
@@ -969,13 +953,13 @@ def _goal_nodes(rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
             "progress_basis": basis,
             "key_results": [
                 {
-                    "id": str(kr.id),
-                    "title": kr.title,
-                    "unit": kr.unit,
-                    "start": kr.start,
-                    "target": kr.target,
-                    "current": kr.current,
-                    "progress": goals.key_result_progress(kr),
+                    "id": kr["id"],
+                    "title": kr["title"],
+                    "unit": kr["unit"],
+                    "start": kr["start"],
+                    "target": kr["target"],
+                    "current": kr["current"],
+                    "progress": kr["progress"],
                 }
                 for kr in key_results
             ],
@@ -1160,17 +1144,14 @@ def _totals(
     operation_totals = dict.fromkeys(OPERATION_STATUSES, 0) | dict.fromkeys(
         ("occurrences_open", "occurrences_late", "occurrences_completed", "occurrences_skipped"), 0
     )
+    # Open occurrences are scheduled ones, late (``operations.is_late``) once due before today;
+    # ISO dates order as text, which spares parsing each one.
+    today_iso = today.isoformat()
     for status, open_text, completed, skipped in operation_rows:
         operation_totals[status] += 1
         scheduled = _loads(open_text) or {}
         operation_totals["occurrences_open"] += len(scheduled)
-        operation_totals["occurrences_late"] += sum(
-            operations.is_late(
-                operations.Occurrence(UUID(occurrence_id), date.fromisoformat(due), None, None),
-                today,
-            )
-            for due, occurrence_id in scheduled.items()
-        )
+        operation_totals["occurrences_late"] += sum(1 for due in scheduled if due < today_iso)
         operation_totals["occurrences_completed"] += int(completed)
         operation_totals["occurrences_skipped"] += int(skipped)
     goal_totals = dict.fromkeys(GOAL_STATUSES, 0)
@@ -1201,7 +1182,8 @@ def read_portfolio(
     limit: int,
     after: tuple[str, str] | None,
 ) -> bytes:
-    """The portfolio as JSON (a ``Portfolio``): six set-based queries, then assembly in memory.
+    """The portfolio as JSON (a ``Portfolio``): six set-based queries sent together, then
+    assembly in memory.
 
     The document is serialised straight from plain values: validating hundreds of projects
     through the response model would cost more than the queries do.
@@ -1210,15 +1192,17 @@ def read_portfolio(
     today = now.astimezone(UTC).date()
     until = micros(now)
     since = until - weeks * 7 * 86_400 * 1_000_000
-    project_rows = view.fetchall(*_projects_sql(snapshot, team_id, status, after, limit))
-    goal_rows = view.fetchall(*_goals_sql(snapshot))
-    throughput = {
-        team: float(total or 0.0)
-        for team, total in view.fetchall(*_throughput_sql(snapshot, since, until))
-    }
-    status_rows = view.fetchall(*_project_totals_sql(snapshot))
-    [kind_row] = view.fetchall(*_kind_totals_sql(snapshot))
-    operation_rows = view.fetchall(*_operations_sql(snapshot))
+    project_rows, goal_rows, throughput_rows, status_rows, [kind_row], operation_rows = (
+        view.fetch_each(
+            _projects_sql(snapshot, team_id, status, after, limit),
+            _goals_sql(snapshot),
+            _throughput_sql(snapshot, since, until),
+            _project_totals_sql(snapshot),
+            _kind_totals_sql(snapshot),
+            _operations_sql(snapshot),
+        )
+    )
+    throughput = {team: float(total or 0.0) for team, total in throughput_rows}
     nodes = _goal_nodes(goal_rows)
     page = project_rows[:limit]
     next_cursor = encode_cursor([page[-1][1], page[-1][0]]) if len(project_rows) > limit else None

@@ -104,13 +104,17 @@ class ViewRequest:
     """The moment the view describes: ``as_of`` when given, else the clock's now. "Overdue",
     "late" and "this week" are judged against it."""
 
-    async def snapshot(self, *names: str) -> Snapshot:
-        """Waits for ``min_position`` on every named view, then the first one's snapshot."""
-        if self.min_position is not None:
-            await anyio.to_thread.run_sync(
-                self.read_models.wait_for, names, self.min_position, MAX_WAIT_SECONDS
-            )
-        return await anyio.to_thread.run_sync(self.read_models.snapshot, names[0], self.as_of)
+    async def answer(self, name: str, read: Callable[[Snapshot], T]) -> T:
+        """What ``read`` finds in the named view's snapshot, once the view has applied
+        ``min_position``: waiting, finding the snapshot and reading all happen on one worker
+        thread, so a query is handed off from the event loop once."""
+
+        def run() -> T:
+            if self.min_position is not None:
+                self.read_models.wait_for((name,), self.min_position, MAX_WAIT_SECONDS)
+            return read(self.read_models.snapshot(name, self.as_of))
+
+        return await anyio.to_thread.run_sync(run)
 
     def fetchall(
         self, sql: str, params: Sequence[Any] = (), *, prepare: bool = False

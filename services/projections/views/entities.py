@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, TypeVar, assert_never
 from uuid import UUID
 
-import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Path, Query
 
@@ -1042,13 +1041,12 @@ _Answer = TypeVar("_Answer")
 
 async def _read(view: ViewRequest, detail: bool, queries: Callable[[_Reading], _Answer]) -> _Answer:
     """Runs ``queries`` on one snapshot of the database, once the view has what was asked."""
-    snapshot = await view.snapshot(NAME)
     today = view.now.date()
 
-    def run(cursor: SqlCursor) -> _Answer:
-        return queries(_Reading(cursor, snapshot, today, detail))
+    def read(snapshot: Snapshot) -> _Answer:
+        return view.read(lambda cursor: queries(_Reading(cursor, snapshot, today, detail)))
 
-    return await anyio.to_thread.run_sync(view.read, run)
+    return await view.answer(NAME, read)
 
 
 async def _detail(view: ViewRequest, kind: _Kind, object_id: UUID) -> Doc:

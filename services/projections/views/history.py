@@ -29,7 +29,6 @@ from functools import lru_cache
 from typing import Annotated, Any, assert_never
 from uuid import UUID
 
-import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Query, Response
 
@@ -792,13 +791,16 @@ async def history(
     start = _parse_time(since, "since")
     end = _parse_time(until, "until")
     after = decode_position_cursor(cursor)
-    snapshot = await view.snapshot(NAME)
-    ends = [end] if end is not None else []
-    if snapshot.as_of is not None:
-        # As of a moment, what had occurred by then: before its next microsecond.
-        ends.append(snapshot.as_of + 1)
-    page = _Page(filters, start, min(ends, default=None), after, limit, newest_first)
-    answer = await anyio.to_thread.run_sync(_select_page, view, snapshot, page)
+
+    def read(snapshot: Snapshot) -> dict[str, Any]:
+        ends = [end] if end is not None else []
+        if snapshot.as_of is not None:
+            # As of a moment, what had occurred by then: before its next microsecond.
+            ends.append(snapshot.as_of + 1)
+        page = _Page(filters, start, min(ends, default=None), after, limit, newest_first)
+        return _select_page(view, snapshot, page)
+
+    answer = await view.answer(NAME, read)
     # Plain data serialised by orjson: validating a page of entries into models first cost as
     # much as the query. The tests check every page against ``HistoryPage``.
     return Response(orjson.dumps(answer), media_type="application/json")
@@ -868,10 +870,13 @@ async def verify(view: View) -> ChainVerdict:
     Answers the number of entries and the last hash, or the first entry that does not hold and
     why. The whole chain is checked whatever `as_of` says: a chain is only as sound as its start.
     """
-    await view.snapshot(NAME)
-    backend = view.read_models.backend
-    state = await anyio.to_thread.run_sync(read_state, backend, NAME)
-    if state is None:
-        raise ProblemError(503, "unavailable", "the history view is not built yet")
-    table = ENTRIES.physical(state.generation)
-    return await anyio.to_thread.run_sync(verify_chain, view.fetchall, table, state.position)
+
+    def verify_applied(snapshot: Snapshot) -> ChainVerdict:
+        # The position with the generation it belongs to: what was applied, however far.
+        state = read_state(view.read_models.backend, NAME)
+        if state is None:
+            raise ProblemError(503, "unavailable", "the history view is not built yet")
+        table = ENTRIES.physical(state.generation)
+        return verify_chain(view.fetchall, table, state.position)
+
+    return await view.answer(NAME, verify_applied)

@@ -33,7 +33,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Final, get_args
 from uuid import UUID
 
-import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -1245,9 +1244,8 @@ async def portfolio(
     progress; and organisation totals per kind of work (planned, unplanned and recurring).
     """
     after = _after(cursor)
-    snapshot = await view.snapshot(NAME)
 
-    def read() -> bytes:
+    def read(snapshot: Snapshot) -> bytes:
         return read_portfolio(
             view,
             snapshot,
@@ -1258,5 +1256,5 @@ async def portfolio(
             after=after,
         )
 
-    content = await anyio.to_thread.run_sync(read)
+    content = await view.answer(NAME, read)
     return Response(content, media_type="application/json")

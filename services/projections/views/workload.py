@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -754,8 +753,7 @@ async def every_team_workload(
     capacity and load ratio, work in progress, overdue, blocked, upcoming occurrences,
     unassigned backlog and untriaged issues."""
     after = _decode_team_cursor(cursor)
-    snapshot = await view.snapshot(NAME)
-    page = await anyio.to_thread.run_sync(_read_page, view, snapshot, limit, after)
+    page = await view.answer(NAME, lambda snapshot: _read_page(view, snapshot, limit, after))
     return _json(page)
 
 
@@ -767,5 +765,4 @@ async def every_team_workload(
 async def team_workload(team_id: UUID, view: View) -> Response:
     """One team's workload in full: its figures, each member's (over all the work assigned to
     them), and what the team and each member completed in each of the last 8 ISO weeks."""
-    snapshot = await view.snapshot(NAME)
-    return _json(await anyio.to_thread.run_sync(_read_team, view, snapshot, team_id))
+    return _json(await view.answer(NAME, lambda snapshot: _read_team(view, snapshot, team_id)))

@@ -73,6 +73,10 @@ class ProjectionState:
     updated_at: int
 
 
+# How far behind the log a starting worker must be to read its view's current rows first.
+WARM_UP_BEHIND = 50_000
+
+
 class PositionLost(Exception):
     """Another worker or a rebuild moved this projection's position under us."""
 
@@ -85,6 +89,36 @@ def read_state(backend: Backend, name: str) -> ProjectionState | None:
         prepare=True,
     )
     return ProjectionState(*rows[0]) if rows else None
+
+
+def load_current_rows(
+    backend: Backend, projection: Projection
+) -> tuple[ProjectionState | None, RowCache]:
+    """The projection's state and every current row of its tables as of that state's position,
+    read in one snapshot: a cache that knows every row there is."""
+    cache = RowCache(capacity=None)
+    with backend.read_transaction() as cursor:
+        cursor.execute(
+            "SELECT name, position, generation, schema_version, updated_at "
+            "FROM workledger_projections WHERE name = %s",
+            (projection.name,),
+        )
+        found = cursor.fetchone()
+        if found is None:
+            return None, cache
+        state = ProjectionState(*found)
+        for table in projection.tables:
+            if not table.versioned:
+                continue
+            names, key_of, rows = table.column_names, table.key_of, cache.table(table.name)
+            cursor.execute(
+                f"SELECT {', '.join(names)} FROM {table.physical(state.generation)} "
+                "WHERE valid_to IS NULL"
+            )
+            for values in cursor.fetchall():
+                row = dict(zip(names, values, strict=True))
+                rows[key_of(row)] = row
+    return state, cache
 
 
 def ensure_projection(backend: Backend, projection: Projection) -> ProjectionState:
@@ -203,12 +237,14 @@ class ProjectionWorker:
         *,
         page_size: int = 2000,
         linger: float = 0.02,
+        warm_up_behind: int = WARM_UP_BEHIND,
     ) -> None:
         self.store = store
         self.backend = backend
         self.projection = projection
         self.page_size = page_size
         self.linger = linger
+        self.warm_up_behind = warm_up_behind
         self._cache = RowCache()
         self._state: ProjectionState | None = None
         self._stop = threading.Event()
@@ -228,11 +264,20 @@ class ProjectionWorker:
         return state.position if state else 0
 
     def prepare(self) -> None:
-        self._state = ensure_projection(self.backend, self.projection)
-        # At position 0 the view's tables are empty (rows and position commit together), so a
-        # cache holding every row it writes knows every row there is: catching up from there
-        # needs no lookups, one per key otherwise. It is bounded once the worker reaches the log.
-        self._cache = RowCache(capacity=None) if self._state.position == 0 else RowCache()
+        state = ensure_projection(self.backend, self.projection)
+        # A cache that holds every row of the view needs no lookups while catching up, one per
+        # key otherwise; it is bounded once the worker reaches the log. At position 0 the
+        # tables are empty (rows and position commit together), so an empty cache holds them
+        # all. Far behind the log, as after downtime, reading every current row first costs
+        # less than the lookups would.
+        if state.position == 0:
+            cache = RowCache(capacity=None)
+        elif self.store.last_position() - state.position >= self.warm_up_behind:
+            loaded, warm = load_current_rows(self.backend, self.projection)
+            state, cache = (loaded, warm) if loaded is not None else (state, RowCache())
+        else:
+            cache = RowCache()
+        self._state, self._cache = state, cache
 
     @property
     def holds_every_row(self) -> bool:

@@ -265,6 +265,33 @@ def test_a_worker_catching_up_from_an_empty_view_holds_every_row_until_it_reache
     assert sorted(row[1] for row in counts if row[4] is None) == [4, 4, 4, 4]
 
 
+def test_a_worker_restarted_far_behind_reads_every_current_row_first_then_catches_up(
+    store: EventStore, backend: Backend
+) -> None:
+    versions: dict[UUID, int] = {}
+    streams = [uuid4() for _ in range(4)]
+    _write(store, streams, versions)
+    ProjectionWorker(store, backend, CountingProjection()).catch_up()
+    for _ in range(3):
+        _write(store, streams, versions)
+
+    near = ProjectionWorker(store, backend, CountingProjection(), page_size=5, warm_up_behind=13)
+    near.prepare()
+    far = ProjectionWorker(store, backend, CountingProjection(), page_size=5, warm_up_behind=12)
+    far.step()
+    while_behind = far.holds_every_row
+    far.catch_up()
+
+    assert not near.holds_every_row
+    assert while_behind
+    assert not far.holds_every_row
+    counts, _ = _dump(backend, _generation(backend))
+    assert sorted(row[1] for row in counts if row[4] is None) == [4, 4, 4, 4]
+    live, _ = _dump(backend, _generation(backend))
+    rebuild(store, backend, CountingProjection())
+    assert _dump(backend, _generation(backend))[0] == live
+
+
 def test_a_limited_row_cache_keeps_the_rows_it_took_in_last() -> None:
     cache = RowCache(capacity=None)
     for number in range(5):

@@ -85,6 +85,7 @@ def _generation(backend: Backend, projection: Projection) -> int:
     cut=st.integers(0, 16),
     page_size=st.integers(1, 9),
     crash_after=st.integers(0, 12),
+    warm_up=st.booleans(),
 )
 def test_every_view_rebuilt_restarted_or_asked_as_of_agrees_with_the_live_one(
     quiet_runtime: Runtime,
@@ -93,6 +94,7 @@ def test_every_view_rebuilt_restarted_or_asked_as_of_agrees_with_the_live_one(
     cut: int,
     page_size: int,
     crash_after: int,
+    warm_up: bool,
 ) -> None:
     runtime = quiet_runtime
     backend = runtime.backend
@@ -131,8 +133,15 @@ def test_every_view_rebuilt_restarted_or_asked_as_of_agrees_with_the_live_one(
         for _ in range(crash_after):
             if interrupted.step() == 0:
                 break
-        # A new worker is a restarted process: only what was committed survives.
-        ProjectionWorker(runtime.store, backend, projection, page_size=page_size).catch_up()
+        # A new worker is a restarted process: only what was committed survives. It either
+        # reads every current row first (as when far behind) or looks rows up as it meets them.
+        ProjectionWorker(
+            runtime.store,
+            backend,
+            projection,
+            page_size=page_size,
+            warm_up_behind=1 if warm_up else 1 << 62,
+        ).catch_up()
         generation = _generation(backend, projection)
         now = _dump(backend, projection, Snapshot(generation), full=True)
 

@@ -78,14 +78,23 @@ def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
 @pytest.fixture(scope="session")
 def postgres_url(postgres_server_url: str) -> Iterator[str]:
     """A database of its own for this test session, dropped at the end."""
-    name = f"workledger_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"'.encode())
-    parts = conninfo_to_dict(postgres_server_url)
-    parts["dbname"] = name
-    url = make_conninfo("", **{k: str(v) for k, v in parts.items() if v is not None})
+    url = create_database(postgres_server_url, "workledger_test")
     yield url
-    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+    drop_database(postgres_server_url, url)
+
+
+def create_database(server_url: str, prefix: str) -> str:
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    parts = conninfo_to_dict(server_url)
+    parts["dbname"] = name
+    return make_conninfo("", **{k: str(v) for k, v in parts.items() if v is not None})
+
+
+def drop_database(server_url: str, url: str) -> None:
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
 
 

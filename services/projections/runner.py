@@ -81,13 +81,14 @@ class PositionLost(Exception):
     """Another worker or a rebuild moved this projection's position under us."""
 
 
+_READ_STATE = (
+    "SELECT name, position, generation, schema_version, updated_at "
+    "FROM workledger_projections WHERE name = %s"
+)
+
+
 def read_state(backend: Backend, name: str) -> ProjectionState | None:
-    rows = backend.fetchall(
-        "SELECT name, position, generation, schema_version, updated_at "
-        "FROM workledger_projections WHERE name = %s",
-        (name,),
-        prepare=True,
-    )
+    rows = backend.fetchall(_READ_STATE, (name,), prepare=True)
     return ProjectionState(*rows[0]) if rows else None
 
 
@@ -98,11 +99,7 @@ def load_current_rows(
     read in one snapshot: a cache that knows every row there is."""
     cache = RowCache(capacity=None)
     with backend.read_transaction() as cursor:
-        cursor.execute(
-            "SELECT name, position, generation, schema_version, updated_at "
-            "FROM workledger_projections WHERE name = %s",
-            (projection.name,),
-        )
+        cursor.execute(_READ_STATE, (projection.name,))
         found = cursor.fetchone()
         if found is None:
             return None, cache
@@ -121,40 +118,47 @@ def load_current_rows(
     return state, cache
 
 
+# Every process sets its views up as it starts: on PostgreSQL they take turns under this
+# advisory lock, as two concurrent CREATE TABLE IF NOT EXISTS of one table can both create it
+# (and one fails on the catalog's unique index).
+_SETUP_LOCK = 0x776C5F7365747570
+
+
 def ensure_projection(backend: Backend, projection: Projection) -> ProjectionState:
     """Creates the projection's bookkeeping and tables if missing; a new schema starts afresh."""
     with backend.transaction() as cursor:
+        if backend.name == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
         cursor.execute(POSITIONS_DDL)
-    state = read_state(backend, projection.name)
-    if state is not None and state.schema_version == projection.schema_version:
-        with backend.transaction() as cursor:
+        cursor.execute(_READ_STATE, (projection.name,))
+        found = cursor.fetchone()
+        state = ProjectionState(*found) if found is not None else None
+        if state is not None and state.schema_version == projection.schema_version:
             create_tables(cursor, backend.name, projection, state.generation)
-        return state
-    generation = state.generation + 1 if state is not None else 1
-    with backend.transaction() as cursor:
+            return state
+        generation = state.generation + 1 if state is not None else 1
         # A rebuild that died before its switch may have left this generation's tables
         # part-filled: a new generation starts empty, as its position 0 says.
         for table in projection.tables:
             cursor.execute(table.drop_statement(generation))
         create_tables(cursor, backend.name, projection, generation)
+        now = _now()
         if state is None:
             cursor.execute(
                 "INSERT INTO workledger_projections "
                 "(name, position, generation, schema_version, updated_at) "
                 "VALUES (%s, 0, %s, %s, %s)",
-                (projection.name, generation, projection.schema_version, _now()),
+                (projection.name, generation, projection.schema_version, now),
             )
         else:
             cursor.execute(
                 "UPDATE workledger_projections SET position = 0, generation = %s, "
                 "schema_version = %s, updated_at = %s WHERE name = %s",
-                (generation, projection.schema_version, _now(), projection.name),
+                (generation, projection.schema_version, now, projection.name),
             )
             for table in projection.tables:
                 cursor.execute(table.drop_statement(state.generation))
-    fresh = read_state(backend, projection.name)
-    assert fresh is not None
-    return fresh
+        return ProjectionState(projection.name, 0, generation, projection.schema_version, now)
 
 
 def create_tables(

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from services.app import make_codec
 from services.infrastructure.postgres import PostgresBackend
@@ -32,6 +30,7 @@ from services.infrastructure.tokens import TokenStore
 from services.projections.runner import RebuildProgress, ensure_projection, rebuild
 from services.projections.views import all_projections
 from tests.benchmarks.dataset import Summary, load_organisation
+from tests.conftest import create_database, drop_database
 
 SCALE = float(os.environ.get("WORKLEDGER_BENCH_SCALE", "1"))
 SEED = 1
@@ -48,21 +47,6 @@ class Organisation:
 def bench_end() -> datetime:
     """The history ends at today's midnight (UTC), so "now" on the server is just after it."""
     return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def create_database(server_url: str, prefix: str) -> str:
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"'.encode())
-    parts = conninfo_to_dict(server_url)
-    parts["dbname"] = name
-    return make_conninfo("", **{k: str(v) for k, v in parts.items() if v is not None})
-
-
-def drop_database(server_url: str, url: str) -> None:
-    name = conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
 
 
 def load(url: str, *, scale: float, **shape: int) -> Summary:

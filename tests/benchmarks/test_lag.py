@@ -40,15 +40,14 @@ import pytest
 from tests.benchmarks.conftest import (
     Server,
     catch_up,
-    create_database,
     describe,
-    drop_database,
     load,
     percentile,
     running,
     view_names,
     wait_for_views,
 )
+from tests.conftest import create_database, drop_database
 
 pytestmark = pytest.mark.benchmark
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,10 +21,13 @@ from services.infrastructure.store import Backend, EventStore, NewEvent, Pending
 from services.projections.readmodel import Column, PageWriter, RowCache, Snapshot, Table
 from services.projections.runner import (
     ProjectionWorker,
+    ensure_projection,
     event_time,
     read_state,
     rebuild,
 )
+from services.projections.views import all_projections
+from tests.conftest import create_database, drop_database
 
 STREAMS = Table(
     "rt_stream",
@@ -477,3 +481,33 @@ def _wait_until(condition: Any, timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_processes_starting_together_on_a_new_database_set_every_view_up_once(
+    postgres_server_url: str,
+) -> None:
+    from services.infrastructure.postgres import PostgresBackend
+
+    url = create_database(postgres_server_url, "workledger_setup")
+    starting = 4
+    backends = [PostgresBackend.from_url(url, pool_size=1, max_overflow=1) for _ in range(starting)]
+    together = threading.Barrier(starting)
+
+    def start(backend: Backend) -> list[tuple[str, int, int, int]]:
+        together.wait(timeout=30)
+        states = [ensure_projection(backend, projection) for projection in all_projections()]
+        return [(s.name, s.position, s.generation, s.schema_version) for s in states]
+
+    try:
+        with ThreadPoolExecutor(starting) as pool:
+            seen = list(pool.map(start, backends))
+        stored = [read_state(backends[0], projection.name) for projection in all_projections()]
+    finally:
+        for backend in backends:
+            backend.close()
+        drop_database(postgres_server_url, url)
+
+    assert all(states == seen[0] for states in seen)
+    assert [(s.name, s.position, s.generation) for s in stored if s] == [
+        (projection.name, 0, 1) for projection in all_projections()
+    ]

@@ -4,13 +4,13 @@ The projection keeps every work item (issue or operation occurrence) with the fe
 needs, and per team a running total of its open work bucketed by due date (``wl_load``), so the
 summary of every team reads a handful of rows per team instead of every open item; "overdue" and
 "upcoming" are then sums over the buckets before, or just after, the day the view describes.
-Members' figures are read from their open items through an index on the assignee. Completions
+Members' figures are summed the same way from per-member buckets (``wl_member_load``). Completions
 (issues moved to done, occurrences completed) are append-only facts, the source of throughput.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -128,7 +128,6 @@ ITEMS = Table(
         Column("due_date"),
         Column("blocked", "bool"),
     ),
-    indexes=(("assignee_id", "is_open"),),
 )
 # A team's open work due on one day (or with no due date: ``due_date`` is empty), summed. Points
 # are kept in millionths, as integers, so sums stay exact however often they are added to.
@@ -157,6 +156,27 @@ LOADS = Table(
     # Covers the teams' sums, so PostgreSQL reads them from the index alone: the current rows
     # are scattered among their past versions across the table.
     indexes=(("team_id", "due_date", *LOAD_FIGURES),),
+)
+# A member's open work due on one day (``due_date`` empty: none), summed over every team, as
+# ``wl_load`` sums a team's: a team's members' figures read a few rows per member.
+MEMBER_LOAD_FIGURES: tuple[str, ...] = (
+    "open_count",
+    "open_micropoints",
+    "unestimated",
+    "wip",
+    "blocked",
+    "occurrence_count",
+    "occurrence_micropoints",
+)
+MEMBER_LOADS = Table(
+    "wl_member_load",
+    key=("member_id", "due_date"),
+    columns=(
+        Column("member_id"),
+        Column("due_date"),
+        *(Column(figure, "int") for figure in MEMBER_LOAD_FIGURES),
+    ),
+    indexes=(("member_id", "due_date", *MEMBER_LOAD_FIGURES),),
 )
 COMPLETIONS = Table(
     "wl_completion",
@@ -217,38 +237,75 @@ def _load_of(item: Row | None) -> LoadShare | None:
     return (item["team_id"], item["due_date"] or NO_DUE_DATE), figures
 
 
-def _add_load(change: _Change, share: LoadShare, sign: int) -> None:
+def _member_load_of(item: Row | None) -> LoadShare | None:
+    """The member bucket an item counts in and what it adds; ``None`` unless open and assigned."""
+    if item is None or not item["is_open"] or item["assignee_id"] is None:
+        return None
+    points = _micropoints(item["estimate"])
+    occurrence = item["kind"] == OCCURRENCE
+    figures = (
+        1,
+        points,
+        1 if item["estimate"] is None else 0,
+        1 if item["status"] in WORK_IN_PROGRESS else 0,
+        1 if item["blocked"] else 0,
+        1 if occurrence else 0,
+        points if occurrence else 0,
+    )
+    return (item["assignee_id"], item["due_date"] or NO_DUE_DATE), figures
+
+
+@dataclass(frozen=True, slots=True)
+class _Buckets:
+    """Running totals of open work by owner and due date: what an item adds, and where."""
+
+    table: Table
+    figures: tuple[str, ...]
+    counts: tuple[int, ...]
+    """The figures that count items: a bucket none of them counts in is removed."""
+    share_of: Callable[[Row | None], LoadShare | None]
+
+
+_BUCKETS = (
+    _Buckets(LOADS, LOAD_FIGURES, _ITEM_COUNTS, _load_of),
+    _Buckets(MEMBER_LOADS, MEMBER_LOAD_FIGURES, (0,), _member_load_of),
+)
+
+
+def _add_load(change: _Change, buckets: _Buckets, share: LoadShare, sign: int) -> None:
     bucket, figures = share
-    current = change.get(LOADS, bucket)
+    current = change.get(buckets.table, bucket)
     if current is None:
         totals = [sign * figure for figure in figures]
     else:
         totals = [
             current[name] + sign * figure
-            for name, figure in zip(LOAD_FIGURES, figures, strict=True)
+            for name, figure in zip(buckets.figures, figures, strict=True)
         ]
-    if any(totals[index] for index in _ITEM_COUNTS):
+    if any(totals[index] for index in buckets.counts):
+        owner, due_date = buckets.table.key
         change.put(
-            LOADS,
+            buckets.table,
             {
-                "team_id": bucket[0],
-                "due_date": bucket[1],
-                **dict(zip(LOAD_FIGURES, totals, strict=True)),
+                owner: bucket[0],
+                due_date: bucket[1],
+                **dict(zip(buckets.figures, totals, strict=True)),
             },
         )
     else:
-        change.delete(LOADS, bucket)
+        change.delete(buckets.table, bucket)
 
 
 def _save_item(change: _Change, before: Row | None, after: Row) -> None:
     change.put(ITEMS, after)
-    old, new = _load_of(before), _load_of(after)
-    if old == new:
-        return
-    if old is not None:
-        _add_load(change, old, -1)
-    if new is not None:
-        _add_load(change, new, +1)
+    for buckets in _BUCKETS:
+        old, new = buckets.share_of(before), buckets.share_of(after)
+        if old == new:
+            continue
+        if old is not None:
+            _add_load(change, buckets, old, -1)
+        if new is not None:
+            _add_load(change, buckets, new, +1)
 
 
 def _change_item(change: _Change, item_id: str, changes: Row) -> Row | None:
@@ -449,8 +506,17 @@ class WorkloadProjection:
     """The read model behind ``/v1/views/workload``."""
 
     name: str = NAME
-    schema_version: int = 1
-    tables: tuple[Table, ...] = (TEAMS, MEMBERS, MEMBERSHIPS, OPERATIONS, ITEMS, LOADS, COMPLETIONS)
+    schema_version: int = 2
+    tables: tuple[Table, ...] = (
+        TEAMS,
+        MEMBERS,
+        MEMBERSHIPS,
+        OPERATIONS,
+        ITEMS,
+        LOADS,
+        MEMBER_LOADS,
+        COMPLETIONS,
+    )
     event_types: frozenset[str] | None = _handlers.type_names()
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
@@ -537,18 +603,16 @@ _TEAM_FIGURES = (
     "THEN l.occurrence_micropoints ELSE 0 END) AS upcoming_points"
 )
 _MEMBER_FIGURES = (
-    "COUNT(i.item_id) AS open_count, SUM(COALESCE(i.estimate, 0)) AS open_estimate, "
-    "SUM(CASE WHEN i.item_id IS NOT NULL AND i.estimate IS NULL THEN 1 ELSE 0 END) "
-    "AS unestimated, "
-    "SUM(CASE WHEN i.status IN ('in_progress', 'in_review') THEN 1 ELSE 0 END) AS wip, "
-    "SUM(CASE WHEN i.blocked THEN 1 ELSE 0 END) AS blocked, "
-    "SUM(CASE WHEN i.due_date < %s THEN 1 ELSE 0 END) AS overdue_count, "
-    "SUM(CASE WHEN i.due_date < %s THEN COALESCE(i.estimate, 0) ELSE 0 END) "
-    "AS overdue_estimate, "
-    "SUM(CASE WHEN i.kind = 'occurrence' AND i.due_date >= %s AND i.due_date < %s "
-    "THEN 1 ELSE 0 END) AS upcoming_count, "
-    "SUM(CASE WHEN i.kind = 'occurrence' AND i.due_date >= %s AND i.due_date < %s "
-    "THEN COALESCE(i.estimate, 0) ELSE 0 END) AS upcoming_estimate"
+    "SUM(ml.open_count) AS open_count, SUM(ml.open_micropoints) AS open_points, "
+    "SUM(ml.unestimated) AS unestimated, SUM(ml.wip) AS wip, SUM(ml.blocked) AS blocked, "
+    "SUM(CASE WHEN ml.due_date <> '' AND ml.due_date < %s "
+    "THEN ml.open_count ELSE 0 END) AS overdue_count, "
+    "SUM(CASE WHEN ml.due_date <> '' AND ml.due_date < %s "
+    "THEN ml.open_micropoints ELSE 0 END) AS overdue_points, "
+    "SUM(CASE WHEN ml.due_date >= %s AND ml.due_date < %s "
+    "THEN ml.occurrence_count ELSE 0 END) AS upcoming_count, "
+    "SUM(CASE WHEN ml.due_date >= %s AND ml.due_date < %s "
+    "THEN ml.occurrence_micropoints ELSE 0 END) AS upcoming_points"
 )
 _NO_LOAD = (0,) * 12
 
@@ -655,20 +719,20 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
         raise ProblemError(404, "not_found", "no such team")
     membership, membership_params = snapshot.visible("ms")
     member, member_params = snapshot.visible("m")
-    item, item_params = snapshot.visible("i")
+    member_load, member_load_params = snapshot.visible("ml")
     members = view.fetchall(
         f"SELECT m.member_id, m.name, m.role, m.weekly_capacity, m.active, {_MEMBER_FIGURES} "
         f"FROM {snapshot.name(MEMBERSHIPS)} ms JOIN {snapshot.name(MEMBERS)} m "
         f"ON m.member_id = ms.member_id AND {member} "
-        f"LEFT JOIN {snapshot.name(ITEMS)} i "
-        f"ON i.assignee_id = m.member_id AND {item} AND i.is_open "
+        f"LEFT JOIN {snapshot.name(MEMBER_LOADS)} ml "
+        f"ON ml.member_id = m.member_id AND {member_load} "
         f"WHERE {membership} AND ms.team_id = %s "
         "GROUP BY m.member_id, m.name, m.role, m.weekly_capacity, m.active "
         "ORDER BY m.name, m.member_id",
         (
             *period.figure_params,
             *member_params,
-            *item_params,
+            *member_load_params,
             *membership_params,
             str(team_id),
         ),
@@ -704,7 +768,7 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
         throughput.setdefault(who, {})[week_start] = (int(completed), _summed(estimate))
     workloads = []
     for member_id, name, role, capacity, active, *counts in members:
-        assigned = _total(counts[0], counts[1])
+        assigned = _total(counts[0], _points(counts[1]))
         weekly_capacity = _summed(capacity)
         workloads.append(
             MemberWorkload(
@@ -717,9 +781,9 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
                 unestimated=int(counts[2] or 0),
                 load_ratio=_ratio(assigned.estimate, weekly_capacity),
                 work_in_progress=int(counts[3] or 0),
-                overdue=_total(counts[5], counts[6]),
+                overdue=_total(counts[5], _points(counts[6])),
                 blocked=int(counts[4] or 0),
-                upcoming_occurrences=_total(counts[7], counts[8]),
+                upcoming_occurrences=_total(counts[7], _points(counts[8])),
                 throughput=period.weeks(throughput.get(member_id, {})),
             )
         )

@@ -27,7 +27,7 @@ from services.infrastructure.tokens import TokenStore
 from services.projections.feed import EventFeed, include_event_feed
 from services.projections.query import ReadModels
 from services.projections.relay import Relay
-from services.projections.runner import ProjectionWorker
+from services.projections.runner import ProjectionWorker, ensure_projection
 from services.projections.views import all_projections, include_query_api
 
 log = logging.getLogger("workledger")
@@ -86,8 +86,10 @@ class Runtime:
         if self._started:
             return
         self.committer.start()
+        # Every view's tables exist before the first query; a running worker prepares the rest
+        # (its cache, read whole if it is far behind) on its own thread.
         for worker in self.workers:
-            worker.prepare()
+            ensure_projection(self.backend, worker.projection)
         if self.run_workers:
             for worker in self.workers:
                 worker.start()

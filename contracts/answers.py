@@ -20,6 +20,15 @@ class CommandAccepted(BaseModel):
     position: int
 
 
+class TickAnswer(BaseModel):
+    """What a scheduler tick answers: the operations it looked at, the occurrences it scheduled,
+    and the log position it reached (the log's last position when it scheduled none)."""
+
+    operations: int
+    scheduled: int
+    position: int
+
+
 class FieldError(BaseModel):
     field: str
     message: str

@@ -125,9 +125,7 @@ class CommandRunner:
         target: tuple[Aggregate[Any, Any, Any], UUID] | None = None,
         payload: BaseModel | None = None,
     ) -> Response:
-        member_id = self.principal.member_id
-        if member_id is not None and not self.handler.member_is_active(self.context, member_id):
-            raise ProblemError(403, "forbidden", "the token's member is deactivated")
+        self._require_active_member()
         accepted = self.handler.execute(
             self.context,
             action,
@@ -145,6 +143,31 @@ class CommandRunner:
             headers=headers,
             media_type="application/json",
         )
+
+    def once(
+        self, run: Callable[[], tuple[int, dict[str, Any]]], *, payload: BaseModel | None = None
+    ) -> Response:
+        """A command whose work is itself safe to repeat: ``run`` answers ``(status, body)``,
+        and a retry with the same ``Idempotency-Key`` replays the first answer."""
+        self._require_active_member()
+        accepted = self.handler.answer_once(
+            self.context,
+            run,
+            idempotency_key=self.idempotency_key,
+            fingerprint=self._fingerprint(payload),
+        )
+        headers = {"Idempotent-Replayed": "true"} if accepted.replayed else {}
+        return Response(
+            orjson.dumps(accepted.body),
+            accepted.status,
+            headers=headers,
+            media_type="application/json",
+        )
+
+    def _require_active_member(self) -> None:
+        member_id = self.principal.member_id
+        if member_id is not None and not self.handler.member_is_active(self.context, member_id):
+            raise ProblemError(403, "forbidden", "the token's member is deactivated")
 
     def _fingerprint(self, payload: BaseModel | None) -> str:
         digest = hashlib.sha256()

@@ -338,6 +338,38 @@ class CommandHandler:
                     continue
         raise ConcurrencyConflict("the objects kept changing under this command; try again")
 
+    def answer_once(
+        self,
+        context: CommandContext,
+        run: Callable[[], tuple[int, dict[str, Any]]],
+        *,
+        idempotency_key: str | None = None,
+        fingerprint: str = "",
+    ) -> Accepted:
+        """Answers ``run``'s ``(status, body)``: for a request whose work is itself safe to
+        repeat (it commits as it goes), so that a retry with the same key answers what the
+        first request answered rather than what is left to do."""
+        if idempotency_key is None:
+            status, body = run()
+            return Accepted(status, body)
+        key = IdempotencyKey(context.principal, idempotency_key, fingerprint)
+        stored = self.store.stored_response(key.principal, key.key)
+        if stored is not None:
+            return self._replay(key, stored)
+        status, body = run()
+        answer = StoredResponse(status, body, fingerprint)
+        # A commit of no events that records the key with its answer.
+        outcome = self._committer.submit(
+            PendingCommit([], idempotency=key, render=lambda _positions: answer)
+        )
+        match outcome:
+            case Committed():
+                return Accepted(status, body)
+            case Replayed(response=first):
+                # A concurrent request with the same key recorded its answer first.
+                return self._replay(key, first)
+        raise ConcurrencyConflict(f"the answer of key {idempotency_key} was not recorded")
+
     def member_is_active(self, context: CommandContext, member_id: UUID) -> bool:
         """Whether a member may still act (a deactivated member's tokens write nothing)."""
         member = Session(self.store, self._cache, context).load(MEMBER, member_id).state

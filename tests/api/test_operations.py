@@ -237,6 +237,38 @@ def test_a_second_tick_schedules_nothing_new(
     assert events_after(runtime, before) == []
 
 
+def test_a_tick_retried_with_its_idempotency_key_answers_as_the_first_did(
+    client: TestClient, admin: Headers, runtime: Runtime, org: Org
+) -> None:
+    create_operation(client, admin, org.team_id, org.member_id)
+    headers = {**admin, "Idempotency-Key": "tick-2026-03-02"}
+    first = client.post("/v1/operations/tick", json={}, headers=headers)
+    before = last_position(runtime)
+
+    retried = client.post("/v1/operations/tick", json={}, headers=headers)
+
+    assert (first.status_code, retried.status_code) == (200, 200)
+    assert first.json()["scheduled"] == 15
+    assert retried.json() == first.json()
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert events_after(runtime, before) == []
+
+
+def test_a_tick_reusing_an_idempotency_key_with_another_until_is_422_and_schedules_nothing(
+    client: TestClient, admin: Headers, runtime: Runtime, org: Org
+) -> None:
+    create_operation(client, admin, org.team_id, org.member_id)
+    headers = {**admin, "Idempotency-Key": "tick"}
+    client.post("/v1/operations/tick", json={"until": "2026-03-04"}, headers=headers)
+    before = last_position(runtime)
+
+    response = client.post("/v1/operations/tick", json={"until": "2026-03-10"}, headers=headers)
+
+    assert_problem(response, 422, "idempotency_key_reused")
+    assert events_after(runtime, before) == []
+
+
 def test_a_tick_with_until_schedules_up_to_that_day(
     client: TestClient, admin: Headers, runtime: Runtime, org: Org
 ) -> None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from contracts import commands as body
+from contracts.answers import TickAnswer
 from domain import operation
 from domain.catalog import OPERATION
 from services.command import actions
@@ -40,25 +41,33 @@ def change_cadence(operation_id: UUID, data: body.ChangeCadence, run: Run) -> Re
     return run(action, target=(OPERATION, operation_id), payload=data)
 
 
-@router.post("/operations/tick", status_code=200, responses=RESPONSES)
+@router.post("/operations/tick", status_code=200, response_model=TickAnswer, responses=RESPONSES)
 def tick_operations(
-    context: Context, scheduler: SchedulerDep, data: body.Tick | None = None
-) -> dict[str, Any]:
-    """Creates every operation's occurrences due up to `until` (default: now + horizon)."""
-    data = data or body.Tick()
-    if data.until is not None and data.until > scheduler.latest_until():
+    context: Context, scheduler: SchedulerDep, run: Run, data: body.Tick | None = None
+) -> Response:
+    """Creates every operation's occurrences due up to `until` (default: now + horizon).
+
+    Ticking again schedules nothing twice; with the same `Idempotency-Key`, a retry answers
+    what the first tick answered."""
+    tick = data or body.Tick()
+    if tick.until is not None and tick.until > scheduler.latest_until():
         raise ProblemError(
             422,
             "validation_error",
             "until may be at most a year ahead",
             errors=[{"field": "until", "message": "at most a year ahead"}],
         )
-    result = scheduler.tick(context, data.until)
-    return {
-        "operations": result.operations,
-        "scheduled": result.scheduled,
-        "position": result.position,
-    }
+
+    def schedule() -> tuple[int, dict[str, Any]]:
+        result = scheduler.tick(context, tick.until)
+        answer = {
+            "operations": result.operations,
+            "scheduled": result.scheduled,
+            "position": result.position,
+        }
+        return 200, answer
+
+    return run.once(schedule, payload=data)
 
 
 @router.post("/operations/{operation_id}/pause", **CHANGED)

@@ -225,6 +225,18 @@ def mean_progress(key_results: Sequence[float]) -> float | None:
     return sum(key_results) / len(key_results) if key_results else None
 
 
+def work_progress(
+    done_count: int, count: int, done_estimate: float, estimate: float
+) -> float | None:
+    """A goal without key results measured by its linked work: the done share of the estimate,
+    or of the issues when none is estimated; ``None`` when no work is linked."""
+    if estimate > 0:
+        return min(done_estimate / estimate, 1.0)
+    if count > 0:
+        return done_count / count
+    return None
+
+
 def _outcome(value: str) -> GoalOutcome:
     match value:
         case "achieved" | "missed" | "abandoned":

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from domain.catalog import Aggregate
-from services.command.handler import Action, CommandContext, CommandHandler
+from services.command.handler import Accepted, Action, CommandContext, CommandHandler
 from services.command.policy import COMMAND_ROLES
 from services.command.scheduler import Scheduler
 from services.infrastructure.http import CurrentPrincipal, ProblemError
@@ -134,15 +134,7 @@ class CommandRunner:
             idempotency_key=self.idempotency_key,
             fingerprint=self._fingerprint(payload),
         )
-        headers = {"ETag": f'"{accepted.body["version"]}"'}
-        if accepted.replayed:
-            headers["Idempotent-Replayed"] = "true"
-        return Response(
-            orjson.dumps(accepted.body),
-            accepted.status,
-            headers=headers,
-            media_type="application/json",
-        )
+        return _respond(accepted, {"ETag": f'"{accepted.body["version"]}"'})
 
     def once(
         self, run: Callable[[], tuple[int, dict[str, Any]]], *, payload: BaseModel | None = None
@@ -156,13 +148,7 @@ class CommandRunner:
             idempotency_key=self.idempotency_key,
             fingerprint=self._fingerprint(payload),
         )
-        headers = {"Idempotent-Replayed": "true"} if accepted.replayed else {}
-        return Response(
-            orjson.dumps(accepted.body),
-            accepted.status,
-            headers=headers,
-            media_type="application/json",
-        )
+        return _respond(accepted, {})
 
     def _require_active_member(self) -> None:
         member_id = self.principal.member_id
@@ -175,6 +161,14 @@ class CommandRunner:
         if payload is not None:
             digest.update(payload.model_dump_json(exclude_unset=True).encode())
         return digest.hexdigest()
+
+
+def _respond(accepted: Accepted, headers: dict[str, str]) -> Response:
+    if accepted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(
+        orjson.dumps(accepted.body), accepted.status, headers=headers, media_type="application/json"
+    )
 
 
 async def command_runner(

@@ -457,3 +457,11 @@ def test_no_sequence_of_commands_breaks_a_goals_invariants(
             assert after.status == before or (before, after.status) in GOAL_MOVES
             state = after
         check_goal_invariants(state)
+
+
+def test_a_goal_measured_by_its_work_counts_the_done_share_of_the_estimate_first() -> None:
+    assert goal.work_progress(done_count=1, count=4, done_estimate=6, estimate=8) == 0.75
+    assert goal.work_progress(done_count=1, count=4, done_estimate=0, estimate=0) == 0.25
+    assert goal.work_progress(done_count=0, count=0, done_estimate=0, estimate=0) is None
+    # Never past done, whatever a malformed history adds up to.
+    assert goal.work_progress(done_count=2, count=2, done_estimate=9, estimate=8) == 1.0

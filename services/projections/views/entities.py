@@ -800,27 +800,6 @@ def _render_members(reading: _Reading, rows: list[Row]) -> list[Doc]:
     return members
 
 
-def _key_result(kr: Doc) -> goal.KeyResult:
-    return goal.KeyResult(
-        UUID(kr["id"]), kr["title"], kr["unit"], kr["start"], kr["target"], kr["current"]
-    )
-
-
-def _goal_state(doc: Doc) -> goal.Goal:
-    """The domain's goal, so its own rule measures progress."""
-    return goal.Goal(
-        id=UUID(doc["id"]),
-        title=doc["title"],
-        owner_id=UUID(doc["owner_id"]),
-        team_id=UUID(doc["team_id"]) if doc["team_id"] else None,
-        period_start=date.fromisoformat(doc["period_start"]),
-        period_end=date.fromisoformat(doc["period_end"]),
-        parent_id=UUID(doc["parent_id"]) if doc["parent_id"] else None,
-        status=doc["status"],
-        key_results=tuple(_key_result(kr) for kr in doc["key_results"]),
-    )
-
-
 def _linked_work(
     reading: _Reading, goal_ids: Sequence[str]
 ) -> dict[str, tuple[int, int, float, float]]:
@@ -852,16 +831,14 @@ def _render_goals(reading: _Reading, rows: list[Row]) -> list[Doc]:
     work = _linked_work(reading, [g["id"] for g in goals if not g["key_results"]])
     for goal_doc in goals:
         goal_doc["children_ids"] = children.get((goal_doc["id"], CHILD_GOAL), [])
+        # The domain's rules, on the document's numbers.
         for kr in goal_doc["key_results"]:
-            kr["progress"] = goal.key_result_progress(_key_result(kr))
-        progress = goal.goal_progress(_goal_state(goal_doc))
+            kr["progress"] = goal.progress_between(kr["start"], kr["target"], kr["current"])
+        progress = goal.mean_progress([kr["progress"] for kr in goal_doc["key_results"]])
         basis: str | None = "key_results"
         if progress is None:
             count, done, estimate, estimate_done = work.get(goal_doc["id"], (0, 0, 0.0, 0.0))
-            if estimate > 0:
-                progress = estimate_done / estimate
-            elif count > 0:
-                progress = done / count
+            progress = goal.work_progress(done, count, estimate_done, estimate)
             basis = "work" if progress is not None else None
         goal_doc["progress"] = progress
         goal_doc["progress_basis"] = basis

@@ -896,12 +896,12 @@ def _done_and_total(tally: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _work_progress(work: Mapping[str, float]) -> float | None:
-    """The done share of work: by estimate, by count when nothing is estimated."""
-    if work["estimate_total"] > 0:
-        return min(work["estimate_done"] / work["estimate_total"], 1.0)
-    if work["issues_total"] > 0:
-        return work["issues_done"] / work["issues_total"]
-    return None
+    return goals.work_progress(
+        int(work["issues_done"]),
+        int(work["issues_total"]),
+        work["estimate_done"],
+        work["estimate_total"],
+    )
 
 
 def _goal_nodes(rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
@@ -924,7 +924,15 @@ def _goal_nodes(rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
         estimate_done,
     ) in rows:
         key_results = [
-            {**kr, "progress": goals.progress_between(kr["start"], kr["target"], kr["current"])}
+            {
+                "id": kr["id"],
+                "title": kr["title"],
+                "unit": kr["unit"],
+                "start": kr["start"],
+                "target": kr["target"],
+                "current": kr["current"],
+                "progress": goals.progress_between(kr["start"], kr["target"], kr["current"]),
+            }
             for kr in _loads(key_results_text)
         ]
         work = _done_and_total(
@@ -950,18 +958,7 @@ def _goal_nodes(rows: Sequence[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
             "period_end": period_end,
             "progress": progress,
             "progress_basis": basis,
-            "key_results": [
-                {
-                    "id": kr["id"],
-                    "title": kr["title"],
-                    "unit": kr["unit"],
-                    "start": kr["start"],
-                    "target": kr["target"],
-                    "current": kr["current"],
-                    "progress": kr["progress"],
-                }
-                for kr in key_results
-            ],
+            "key_results": key_results,
             "linked_work": work,
             "_parent": parent_id,
         }

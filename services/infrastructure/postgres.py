@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -219,6 +220,33 @@ class _Listener:
             thread.join(timeout=5)
 
 
+def _lock_key(name: str) -> int:
+    """An advisory lock's 64-bit key for a lock name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+class _AdvisoryLock:
+    """A session advisory lock, held for as long as its connection lives."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self._connection = connection
+
+    def held(self) -> bool:
+        if self._connection.closed:
+            return False
+        try:
+            self._connection.execute("SELECT 1")
+        except psycopg.Error:
+            # The connection is gone, and with it the lock: another holder may have it now.
+            self._connection.close()
+            return False
+        return True
+
+    def release(self) -> None:
+        # Closing the session releases its locks.
+        self._connection.close()
+
+
 class PostgresBackend:
     """The log in PostgreSQL: the library's table, lock and notification channel."""
 
@@ -360,6 +388,22 @@ class PostgresBackend:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:
             cursor.execute(sql.encode(), params)
+
+    def try_lock(self, name: str) -> _AdvisoryLock | None:
+        # A session lock on a connection of its own: PostgreSQL lets go of it when that
+        # connection ends, however its holder died.
+        connection = self._connect()
+        try:
+            row = connection.execute(
+                "SELECT pg_try_advisory_lock(%s)", (_lock_key(name),)
+            ).fetchone()
+        except BaseException:
+            connection.close()
+            raise
+        if row is None or not row[0]:
+            connection.close()
+            return None
+        return _AdvisoryLock(connection)
 
     def close(self) -> None:
         self._listener.stop()

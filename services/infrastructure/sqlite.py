@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -141,6 +145,7 @@ class SQLiteBackend:
     name = "sqlite"
 
     def __init__(self, path: str) -> None:
+        self.path = path
         self.datastore = SQLiteDatastore(path, lock_timeout=10, pool_size=8, max_overflow=8)
         self.recorder = SQLiteApplicationRecorder(self.datastore, events_table_name=EVENTS_TABLE)
         self.recorder.create_table()
@@ -248,8 +253,53 @@ class SQLiteBackend:
         with self._write_lock, self.datastore.transaction(commit=True) as cursor:
             cursor.execute(sql.replace("%s", "?"), tuple(params))
 
+    def try_lock(self, name: str) -> _FileLock | None:
+        # A lock on a file beside the database, which the system releases when its holder's
+        # process ends. (An in-memory database has no file, and is not shared with other
+        # processes: its lock file lives in the system's temporary directory.)
+        digest = hashlib.sha256(f"{os.path.abspath(self.path)}\0{name}".encode()).hexdigest()
+        directory = (
+            os.path.dirname(os.path.abspath(self.path))
+            if _is_file(self.path)
+            else tempfile.gettempdir()
+        )
+        descriptor = os.open(
+            os.path.join(directory, f".workledger-lock-{digest[:16]}"),
+            os.O_RDWR | os.O_CREAT,
+            0o600,
+        )
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            return None
+        except BaseException:
+            os.close(descriptor)
+            raise
+        return _FileLock(descriptor)
+
     def close(self) -> None:
         self.datastore.close()
+
+
+def _is_file(path: str) -> bool:
+    return path != ":memory:" and "mode=memory" not in path
+
+
+class _FileLock:
+    """An exclusive ``flock`` on an open file: no one else's while this descriptor is open."""
+
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor: int | None = descriptor
+
+    def held(self) -> bool:
+        return self._descriptor is not None
+
+    def release(self) -> None:
+        descriptor, self._descriptor = self._descriptor, None
+        if descriptor is not None:
+            # Closing the file releases its lock.
+            os.close(descriptor)
 
 
 def _hyphenated(stream_id: str) -> str:

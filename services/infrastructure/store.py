@@ -211,7 +211,24 @@ class Backend(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
+    def try_lock(self, name: str) -> HeldLock | None:
+        """Takes the lock called ``name`` if no one holds it, across every process that uses this
+        database; ``None`` if someone does. A holder that dies (its process, or the connection
+        that holds the lock) lets go of it at once, without a timeout."""
+        ...
+
     def close(self) -> None: ...
+
+
+class HeldLock(Protocol):
+    """A lock taken with ``Backend.try_lock``."""
+
+    def held(self) -> bool:
+        """Whether the lock is still this holder's: checked, not remembered (a lock held by a
+        connection is lost with the connection)."""
+        ...
+
+    def release(self) -> None: ...
 
 
 class CommitSignal:

@@ -13,6 +13,11 @@ single record batch per partition, which the broker takes whole or not at all: w
 nothing later of that partition can already have landed after the gap. On any failure the relay
 drops its producer, backs off, and starts again from its saved position, so a broker outage only
 delays events; it never drops or reorders them.
+
+One relay publishes a topic at a time: it holds the topic's lease (``Backend.try_lock``, which a
+dead holder lets go of at once), checks it still does before each batch, and any other relay of
+the topic stands by until it can take the lease. A relay that loses it mid-batch can have sent
+that batch once more, as after a crash, and never moves the saved position back.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from kafka.partitioner import DefaultPartitioner
 from contracts.cloudevents import STRUCTURED_CONTENT_TYPE
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.settings import Settings
-from services.infrastructure.store import Backend, EventStore
+from services.infrastructure.store import Backend, EventStore, HeldLock
 from services.projections.cloudevents import CloudEventMapper
 
 log = logging.getLogger("workledger.relay")
@@ -72,6 +77,8 @@ class RelayStatus:
     last_error_at: datetime | None
     updated_at: datetime | None
     running: bool
+    # Running, but another relay holds the topic's lease and publishes it.
+    standby: bool = False
 
     def describe(self) -> str:
         """One line for ``workledger status`` and the relay's log."""
@@ -82,6 +89,8 @@ class RelayStatus:
         )
         if self.last_error and not self.broker_reachable:
             line += f", last error: {self.last_error}"
+        if self.standby:
+            line += ", standing by: another relay publishes this topic"
         return line
 
 
@@ -107,7 +116,9 @@ class RelayPositions:
             cursor.execute(
                 f"INSERT INTO {POSITIONS_TABLE} (name, position, updated_at) VALUES (%s, %s, %s)"
                 " ON CONFLICT (name) DO UPDATE"
-                " SET position = excluded.position, updated_at = excluded.updated_at",
+                " SET position = excluded.position, updated_at = excluded.updated_at"
+                # A relay that lost its lease mid-batch never moves the position back.
+                f" WHERE {POSITIONS_TABLE}.position <= excluded.position",
                 (name, position, at.isoformat()),
             )
 
@@ -173,6 +184,11 @@ def relay_name(topic: str) -> str:
 
 class _Stopping(Exception):
     """The relay was asked to stop while it waited."""
+
+
+class LeaseLost(Exception):
+    """The relay no longer holds its topic's lease (its database connection ended): another
+    relay may be publishing, so this one stops and stands by."""
 
 
 @dataclass(frozen=True)
@@ -282,6 +298,7 @@ class Relay:
         batch_bytes: int = 900_000,
         delivery_timeout_ms: int = 15_000,
         backoff_seconds: tuple[float, float] = (0.2, 10.0),
+        standby_poll_seconds: float = 1.0,
         clock: Clock = utc_now,
         on_acknowledged: Acknowledged | None = None,
     ) -> None:
@@ -302,6 +319,9 @@ class Relay:
         # outlast the appending of one batch, since every batch is flushed as soon as it is in.
         self._request_timeout_ms = delivery_timeout_ms // 3
         self._first_backoff, self._max_backoff = backoff_seconds
+        self._standby_poll_seconds = standby_poll_seconds
+        # Whether another relay holds the topic's lease; None until this one has asked.
+        self._standby: bool | None = None
         self._clock = clock
         self._on_acknowledged = on_acknowledged
         self._mapper = CloudEventMapper(store.codec)
@@ -350,9 +370,11 @@ class Relay:
             running=self.running,
             broker_reachable=self._reachable,
         )
-        if self._last_error is not None:
-            return dataclasses.replace(status, last_error=self._last_error)
-        return status
+        return dataclasses.replace(
+            status,
+            last_error=self._last_error if self._last_error is not None else status.last_error,
+            standby=bool(self._standby) and self.running,
+        )
 
     # Publishing
 
@@ -375,15 +397,42 @@ class Relay:
                 backoff = self._first_backoff
 
     def _publish_until_stopped(self) -> None:
-        producer = self._connect()
-        reader = _BatchReader(self._read_batches, self._positions.load(self.name))
+        lease = self._take_lease()
         try:
-            while not self._stopping.is_set():
-                batch = reader.next_batch(timeout=0.5)
-                if batch is not None:
+            producer = self._connect()
+            # Read only now: the position the previous holder of the lease saved last.
+            reader = _BatchReader(self._read_batches, self._positions.load(self.name))
+            try:
+                while not self._stopping.is_set():
+                    batch = reader.next_batch(timeout=0.5)
+                    if batch is None:
+                        continue
+                    if not lease.held():
+                        raise LeaseLost(f"the lease on topic {self.topic} was lost")
                     self._publish(producer, batch)
+            finally:
+                reader.close()
         finally:
-            reader.close()
+            lease.release()
+            self._standby = None
+
+    def _take_lease(self) -> HeldLock:
+        """The topic's lease, once no other relay holds it: one relay publishes a topic at a
+        time, and the others stand by to take over the moment it stops or dies."""
+        while True:
+            lease = self.store.backend.try_lock(f"workledger-relay:{self.topic}")
+            if lease is not None:
+                if self._standby:
+                    log.info("relay %s: took over publishing to %s", self.name, self.topic)
+                self._standby = False
+                return lease
+            if not self._standby:
+                log.info(
+                    "relay %s: another relay publishes to %s; standing by", self.name, self.topic
+                )
+            self._standby = True
+            if self._stopping.wait(self._standby_poll_seconds):
+                raise _Stopping
 
     def _read_batches(self, position: int) -> list[list[_Record]]:
         """The batches of the next page after ``position``; none once the log is read."""

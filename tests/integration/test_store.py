@@ -8,6 +8,8 @@ feeds it batches of whatever commands are waiting.
 from __future__ import annotations
 
 import queue
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,12 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 
 from domain import member, team
 from services.app import make_codec
 from services.infrastructure.codec import EventMetadata
 from services.infrastructure.committer import CommitterStopped, GroupCommitter
+from services.infrastructure.postgres import PostgresBackend
+from services.infrastructure.sqlite import SQLiteBackend
 from services.infrastructure.store import (
     Backend,
     Claim,
@@ -29,6 +34,7 @@ from services.infrastructure.store import (
     CommitOutcome,
     Committed,
     EventStore,
+    HeldLock,
     IdempotencyKey,
     NewEvent,
     PendingCommit,
@@ -795,3 +801,88 @@ def test_a_failing_statement_read_together_is_an_error_and_the_next_reads_work(
 
     for _ in range(3):
         assert backend.fetch_each([count, count]) == [[(1,)], [(1,)]]
+
+
+# Locks across processes
+
+_HOLD_LOCK = """
+import sys
+kind, where, name = sys.argv[1:]
+if kind == "sqlite":
+    from services.infrastructure.sqlite import SQLiteBackend
+    backend = SQLiteBackend(where)
+else:
+    from services.infrastructure.postgres import PostgresBackend
+    backend = PostgresBackend.from_url(where, pool_size=1, max_overflow=0)
+lock = backend.try_lock(name)
+print("held" if lock else "refused", flush=True)
+sys.stdin.read()
+"""
+
+
+def _where(backend: Backend) -> tuple[str, str]:
+    if isinstance(backend, SQLiteBackend):
+        return "sqlite", backend.path
+    assert isinstance(backend, PostgresBackend)
+    return "postgresql", backend.url
+
+
+def _try_until(backend: Backend, name: str, seconds: float) -> HeldLock | None:
+    deadline = time.monotonic() + seconds
+    while (lock := backend.try_lock(name)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return lock
+
+
+def test_a_lock_is_its_holders_alone_until_released(backend: Backend) -> None:
+    first = backend.try_lock("relay:orders")
+    assert first is not None
+    assert first.held()
+
+    assert backend.try_lock("relay:orders") is None
+    other = backend.try_lock("relay:invoices")
+    assert other is not None
+
+    first.release()
+    assert not first.held()
+    again = backend.try_lock("relay:orders")
+    assert again is not None
+    assert again.held()
+    for lock in (other, again):
+        lock.release()
+
+
+def test_a_lock_is_free_as_soon_as_the_process_holding_it_dies(backend: Backend) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, *_where(backend), "relay:orders"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == b"held\n"
+        assert backend.try_lock("relay:orders") is None
+    finally:
+        holder.kill()
+        holder.wait()
+
+    lock = _try_until(backend, "relay:orders", 5.0)
+    assert lock is not None, "the dead holder's lock was not released"
+    lock.release()
+
+
+def test_a_lock_whose_connection_is_terminated_is_lost_and_free(
+    postgres_backend: Backend, postgres_url: str
+) -> None:
+    lock = postgres_backend.try_lock("relay:orders")
+    assert lock is not None
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        terminated = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+        ).fetchall()
+    assert terminated == [(True,)]
+
+    assert not lock.held()
+    taken = _try_until(postgres_backend, "relay:orders", 5.0)
+    assert taken is not None
+    taken.release()

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 import pytest
 from kafka import KafkaAdminClient
 from kafka.consumer.fetcher import ConsumerRecord
@@ -195,6 +196,78 @@ def test_a_broker_outage_delays_events_but_loses_or_reorders_none(
 
 def _has_positions(records: Sequence[ConsumerRecord], first: int, last: int) -> bool:
     return {position_of(cloudevent(r)) for r in records} >= set(range(first, last + 1))
+
+
+def _published_once_each(broker: TansuBroker, topic: str, head: int) -> list[ConsumerRecord]:
+    records = read_topic(broker.bootstrap_servers, topic, positions_up_to(head))
+    positions = sorted(position_of(cloudevent(record)) for record in records)
+    assert positions == list(range(1, head + 1)), "an event was published twice or never"
+    return records
+
+
+def test_of_two_relays_of_one_topic_one_publishes_and_the_other_takes_over_when_it_stops(
+    runtime: Runtime, broker: TansuBroker, topic: str
+) -> None:
+    organisation = record_every_kind_of_event(runtime)
+    first = make_relay(runtime, broker, topic, standby_poll_seconds=0.1)
+    second = make_relay(runtime, broker, topic, standby_poll_seconds=0.1)
+    try:
+        first.start()
+        wait_until_published(first, runtime.store.last_position())
+        second.start()
+        wait_until(lambda: second.status().standby, 10, "the second relay stands by")
+        assert "standing by" in second.status().describe()
+        assert not first.status().standby
+
+        record_changes(runtime, organisation.issue_ids, 30)
+        wait_until_published(first, runtime.store.last_position())
+        assert second.status().standby
+
+        first.stop()
+        record_changes(runtime, organisation.issue_ids, 30)
+        head = runtime.store.last_position()
+        wait_until_published(second, head)
+        assert not second.status().standby
+    finally:
+        for relay in (first, second):
+            relay.stop()
+
+    records = _published_once_each(broker, topic, head)
+    assert_each_object_in_log_order(records, runtime.store.read(0, head))
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_relay_whose_lease_connection_is_terminated_stops_publishing_before_its_next_batch(
+    runtime: Runtime, broker: TansuBroker, topic: str, postgres_url: str
+) -> None:
+    organisation = record_every_kind_of_event(runtime)
+    first = make_relay(runtime, broker, topic, standby_poll_seconds=0.1)
+    second = make_relay(runtime, broker, topic, standby_poll_seconds=0.1)
+    relays = (first, second)
+    try:
+        first.start()
+        wait_until_published(first, runtime.store.last_position())
+        second.start()
+        wait_until(lambda: second.status().standby, 10, "the second relay stands by")
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+            )
+
+        record_changes(runtime, organisation.issue_ids, 30)
+        wait_until(
+            lambda: "LeaseLost" in (first.status().last_error or ""), 10, "the loss is noticed"
+        )
+        head = runtime.store.last_position()
+        wait_until_published(first, head)
+        # Whichever relay took the lease again publishes, and only one of them does.
+        assert sorted(relay.status().standby for relay in relays) == [False, True]
+    finally:
+        for relay in relays:
+            relay.stop()
+
+    records = _published_once_each(broker, topic, head)
+    assert_each_object_in_log_order(records, runtime.store.read(0, head))
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -16,6 +16,7 @@ from psycopg import Error as PsycopgError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts.answers import Problem
 from services.infrastructure.tokens import Principal, TokenStore
 
 PROBLEM_JSON = "application/problem+json"
@@ -136,8 +137,51 @@ async def _on_unexpected(_: Request, error: Exception) -> Response:
     return problem_response(500, "internal_error", "an unexpected error occurred")
 
 
+# What any route under /v1 may answer: no valid token, a request that is not valid, and the
+# store out of reach.
+EVERY_ROUTE_PROBLEMS = (401, 422, 503)
+
+
+def problem_responses(
+    *statuses: int, described: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A route's error answers for the OpenAPI document: those every route may give, and
+    ``statuses``; ``described`` words some of them for this route."""
+    notes = described or {}
+    return {
+        status: {"model": Problem, "description": notes.get(status, TITLES[status])}
+        for status in sorted({*EVERY_ROUTE_PROBLEMS, *statuses, *notes})
+    }
+
+
+def _document_problems(document: dict[str, Any]) -> None:
+    """Every error answer in ``document`` becomes what the app sends: a ``Problem`` as
+    ``application/problem+json`` (FastAPI would say ``application/json``, and describe its own
+    validation error, which this app never sends)."""
+    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            for status, response in operation.get("responses", {}).items():
+                if not status.startswith(("2", "3")):
+                    response["content"] = problem
+    schemas = document.get("components", {}).get("schemas", {})
+    text = orjson.dumps(document).decode()
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f'"#/components/schemas/{unused}"' not in text:
+            schemas.pop(unused, None)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Every error the app can raise becomes an ``application/problem+json`` answer."""
+    """Every error the app can raise becomes an ``application/problem+json`` answer, and the
+    OpenAPI document says so."""
+    build_document = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _document_problems(build_document())
+        return app.openapi_schema or {}
+
+    app.openapi = document  # type: ignore[method-assign]
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(HTTPException, _on_http)

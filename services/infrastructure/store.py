@@ -100,6 +100,10 @@ CommitOutcome = Committed | VersionConflict | ClaimTaken | Replayed
 EventRow = tuple[UUID, int, str, bytes]
 
 
+# Positions are 64-bit signed integers in both databases: a larger one names no event.
+MAX_POSITION = 2**63 - 1
+
+
 class WriteTransaction(Protocol):
     """What a backend offers inside its write-locked transaction."""
 

@@ -33,8 +33,8 @@ from pydantic import BaseModel, Field
 from contracts.cloudevents import CloudEvent
 from contracts.events import EventContract, UnknownEventContract
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import CurrentPrincipal, ProblemError
-from services.infrastructure.store import EventStore
+from services.infrastructure.http import CurrentPrincipal, ProblemError, problem_responses
+from services.infrastructure.store import MAX_POSITION, EventStore
 from services.projections.cloudevents import CloudEventMapper
 
 log = logging.getLogger("workledger.feed")
@@ -272,8 +272,11 @@ def _bad_parameter(name: str, message: str) -> ProblemError:
 
 
 def _position(name: str, value: str) -> int:
-    if not value.isdigit():
-        raise _bad_parameter(name, "must be a log position: a whole number, 0 or more")
+    # ASCII digits only: str.isdigit() also admits the likes of "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_POSITION:
+        raise _bad_parameter(
+            name, f"must be a log position: a whole number from 0 to {MAX_POSITION}"
+        )
     return int(value)
 
 
@@ -299,12 +302,14 @@ def include_event_feed(app: FastAPI) -> None:
     @router.get(
         "/events",
         response_model=EventPage,
-        responses={422: {"description": "A parameter is not valid (problem details)."}},
+        responses=problem_responses(),
     )
     def list_events(
         request: Request,
         _: CurrentPrincipal,
-        after: Annotated[int, Query(ge=0, description="Start right after this log position.")] = 0,
+        after: Annotated[
+            int, Query(ge=0, le=MAX_POSITION, description="Start right after this log position.")
+        ] = 0,
         cursor: Annotated[
             str | None, Query(description="The `next_cursor` of the previous page.")
         ] = None,
@@ -334,7 +339,7 @@ def include_event_feed(app: FastAPI) -> None:
                 "description": "Server-Sent Events: each `id` is a log position, each `data` a "
                 "CloudEvent; `: keep-alive` comments while the log is quiet.",
             },
-            422: {"description": "A parameter is not valid (problem details)."},
+            **problem_responses(),
         },
     )
     async def stream_events(
@@ -342,7 +347,11 @@ def include_event_feed(app: FastAPI) -> None:
         _: CurrentPrincipal,
         after: Annotated[
             int | None,
-            Query(ge=0, description="Start right after this position; default: live from now."),
+            Query(
+                ge=0,
+                le=MAX_POSITION,
+                description="Start right after this position; default: live from now.",
+            ),
         ] = None,
         last_event_id: Annotated[
             str | None,

@@ -19,7 +19,7 @@ import orjson
 from fastapi import Depends, Query, Request
 
 from services.infrastructure.http import CurrentPrincipal, ProblemError
-from services.infrastructure.store import Backend, EventStore, SqlCursor, Statement
+from services.infrastructure.store import MAX_POSITION, Backend, EventStore, SqlCursor, Statement
 from services.infrastructure.tokens import Principal
 from services.projections.readmodel import Snapshot, micros
 from services.projections.runner import Projection, read_state
@@ -36,11 +36,17 @@ class ReadModels:
     """The read models of this process and where each one stands."""
 
     def __init__(
-        self, backend: Backend, store: EventStore, projections: Sequence[Projection]
+        self,
+        backend: Backend,
+        store: EventStore,
+        projections: Sequence[Projection],
+        *,
+        max_wait: float = MAX_WAIT_SECONDS,
     ) -> None:
         self.backend = backend
         self.store = store
         self.projections = {projection.name: projection for projection in projections}
+        self.max_wait = max_wait
 
     def projection(self, name: str) -> Projection:
         return self.projections[name]
@@ -55,26 +61,26 @@ class ReadModels:
         state = read_state(self.backend, name)
         return state.position if state else 0
 
-    def wait_for(self, names: Sequence[str], min_position: int, timeout: float) -> None:
-        """Blocks until every named read model has applied ``min_position``; 409 otherwise."""
-        deadline = time.monotonic() + timeout
-        for name in names:
-            while True:
-                position = self.position(name)
-                if position >= min_position:
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise ProblemError(
-                        409,
-                        "not_caught_up",
-                        f"the {name} view has applied position {position}, not yet "
-                        f"{min_position}; ask again shortly",
-                        extra={"position": position, "min_position": min_position},
-                        headers={"Retry-After": "1"},
-                    )
-                # Projection commits don't signal; a short sleep is cheap and bounded.
-                time.sleep(min(0.005, remaining))
+    def wait_for(self, name: str, min_position: int) -> None:
+        """Blocks until the read model has applied ``min_position``, for up to ``max_wait``
+        seconds; 409 with the position it has applied if it has not by then."""
+        deadline = time.monotonic() + self.max_wait
+        while True:
+            position = self.position(name)
+            if position >= min_position:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ProblemError(
+                    409,
+                    "not_caught_up",
+                    f"the {name} view has applied position {position}, not yet "
+                    f"{min_position}; ask again shortly",
+                    extra={"position": position, "min_position": min_position},
+                    headers={"Retry-After": "1"},
+                )
+            # Projection commits don't signal; a short sleep is cheap and bounded.
+            time.sleep(min(0.005, remaining))
 
 
 def parse_as_of(value: str | None) -> datetime | None:
@@ -111,7 +117,7 @@ class ViewRequest:
 
         def run() -> T:
             if self.min_position is not None:
-                self.read_models.wait_for((name,), self.min_position, MAX_WAIT_SECONDS)
+                self.read_models.wait_for(name, self.min_position)
             return read(self.read_models.snapshot(name, self.as_of))
 
         return await anyio.to_thread.run_sync(run)
@@ -142,7 +148,11 @@ async def view_request(
     ] = None,
     min_position: Annotated[
         int | None,
-        Query(ge=0, description="First wait (up to 5 s) until the view has applied this position."),
+        Query(
+            ge=0,
+            le=MAX_POSITION,
+            description="First wait (up to 5 s) until the view has applied this position.",
+        ),
     ] = None,
 ) -> ViewRequest:
     read_models: ReadModels = request.app.state.read_models

@@ -77,6 +77,36 @@ def test_every_command_documents_its_problem_answers_as_problem_json(client: Tes
             assert "application/problem+json" in responses[status]["content"], (path, status)
 
 
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        if path.startswith("/v1/")
+        for method, operation in item.items()
+    ]
+
+
+def test_every_error_answer_of_every_operation_is_documented_as_problem_json_alone(
+    client: TestClient,
+) -> None:
+    document = openapi(client)
+    schemas = document["components"]["schemas"]
+    assert "Problem" in schemas
+    assert "HTTPValidationError" not in schemas, "a validation error the app never sends"
+    for method, path, operation in _operations(document):
+        parameters = {parameter["name"] for parameter in operation.get("parameters", ())}
+        expected = {"401", "422", "503"}
+        if "min_position" in parameters:
+            expected.add("409")  # the view has not applied it yet
+        responses = operation["responses"]
+        assert expected <= set(responses), (method, path, sorted(expected - set(responses)))
+        for status, response in responses.items():
+            if not status.startswith("2"):
+                assert response.get("content") == {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }, (method, path, status)
+
+
 def test_every_command_documents_the_body_fields_of_the_api_spec(client: TestClient) -> None:
     document = openapi(client)
     schemas = document["components"]["schemas"]

@@ -141,6 +141,9 @@ def test_a_filtered_page_may_be_short_and_says_where_to_go_on(
     ("params", "field"),
     [
         ({"after": -1}, "after"),
+        ({"after": 2**63}, "after"),
+        ({"cursor": str(2**63)}, "cursor"),
+        ({"cursor": "²"}, "cursor"),
         ({"limit": 0}, "limit"),
         ({"limit": 1001}, "limit"),
         ({"cursor": "abc"}, "cursor"),

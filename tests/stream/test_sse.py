@@ -241,6 +241,8 @@ def test_a_filtered_stream_waits_quietly_past_events_of_other_types(
 def test_a_bad_last_event_id_or_a_missing_token_is_a_problem(served: Served) -> None:
     with httpx2.Client(timeout=5) as client:
         bad = client.get(served.url, headers={**served.headers, "Last-Event-ID": "latest"})
+        beyond = client.get(served.url, headers={**served.headers, "Last-Event-ID": str(2**63)})
         anonymous = client.get(served.url)
     assert_problem(bad, 422, "validation_error", field="Last-Event-ID")
+    assert_problem(beyond, 422, "validation_error", field="Last-Event-ID")
     assert_problem(anonymous, 401, "unauthorized")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.answers import CommandAccepted, Problem
+from contracts.answers import CommandAccepted
+from services.infrastructure.http import problem_responses
 
-PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
-PROBLEM_STATUSES = (400, 401, 403, 404, 409, 412, 413, 422)
-RESPONSES: dict[int | str, dict[str, Any]] = dict.fromkeys(PROBLEM_STATUSES, PROBLEM)
+RESPONSES = problem_responses(400, 403, 404, 409, 412, 413, 415)
 CREATED: dict[str, Any] = {
     "status_code": 201,
     "response_model": CommandAccepted,

@@ -24,7 +24,6 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, Path, Query
 
-from contracts.answers import Problem
 from contracts.commands import WEEKDAYS
 from contracts.views.entities import (
     CommentList,
@@ -51,7 +50,7 @@ from contracts.views.entities import (
 from domain import goal, issue, member, operation, project, team
 from domain.cadence import Cadence
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import ProblemError
+from services.infrastructure.http import ProblemError, problem_responses
 from services.infrastructure.store import SqlCursor
 from services.projections.query import (
     DEFAULT_LIMIT,
@@ -689,8 +688,7 @@ PROJECTION = EntitiesProjection()
 
 # Queries
 
-_PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
-router = APIRouter(tags=["entities"], responses=dict.fromkeys((400, 401, 404, 409, 422), _PROBLEM))
+router = APIRouter(tags=["entities"], responses=problem_responses(400, 404, 409))
 
 _SELECTED = ("id", "version", "position", "valid_from", "created_position", "doc")
 

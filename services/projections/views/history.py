@@ -32,7 +32,6 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, Query, Response
 
-from contracts.answers import Problem
 from contracts.views.history import (
     GENESIS_HASH,
     ChainBroken,
@@ -44,7 +43,7 @@ from contracts.views.history import (
 from domain import goal, issue, member, operation, project, team
 from domain.catalog import kind_of_event
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import ProblemError
+from services.infrastructure.http import ProblemError, problem_responses
 from services.projections.query import (
     DEFAULT_LIMIT,
     Cursor,
@@ -633,8 +632,7 @@ PROJECTION = HistoryProjection()
 
 # Queries
 
-_PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
-router = APIRouter(tags=["history"], responses=dict.fromkeys((400, 401, 409, 422), _PROBLEM))
+router = APIRouter(tags=["history"], responses=problem_responses(400, 409))
 
 
 def _parse_time(value: str | None, field: str) -> int | None:

@@ -37,7 +37,6 @@ import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from contracts.answers import Problem
 from contracts.views.portfolio import Portfolio, ProjectStatus
 from domain import goal as goals
 from domain import operation as operations
@@ -91,6 +90,7 @@ from domain.project import (
 from domain.project import ProjectStatus as ProjectLifecycle
 from domain.team import TeamCreated, TeamRenamed
 from services.infrastructure.codec import RecordedEvent
+from services.infrastructure.http import problem_responses
 from services.infrastructure.store import Statement
 from services.projections.query import (
     DEFAULT_LIMIT,
@@ -1213,15 +1213,13 @@ def read_portfolio(
     return orjson.dumps(document, option=orjson.OPT_UTC_Z)
 
 
-PROBLEM: Final = {"model": Problem, "content": {"application/problem+json": {}}}
-
 router = APIRouter(tags=["views"])
 
 
 @router.get(
     "/views/portfolio",
     response_model=Portfolio,
-    responses=dict.fromkeys((400, 401, 409, 422, 503), PROBLEM),
+    responses=problem_responses(400, 409),
 )
 async def portfolio(
     view: View,

@@ -54,7 +54,7 @@ from domain.operation import (
 )
 from domain.project import ProjectCreated, ProjectGoalLinked, ProjectRenamed
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import ProblemError
+from services.infrastructure.http import ProblemError, problem_responses
 from services.projections.dispatch import Change as _Change
 from services.projections.dispatch import EventHandlers
 from services.projections.query import (
@@ -734,15 +734,11 @@ def _read_queue(
 
 router = APIRouter(tags=["views"])
 
-_QUEUE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such member (at `as_of`, when given)."}
-}
-
 
 @router.get(
     "/views/queue/me",
     response_model=QueuePage,
-    responses={404: {"description": "The token acts for no member."}},
+    responses=problem_responses(400, 409, described={404: "The token acts for no member."}),
 )
 async def my_queue(view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Response:
     """The queue of the member the token acts for."""
@@ -754,7 +750,13 @@ async def my_queue(view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = No
     return await _queue(view, member_id, limit, cursor)
 
 
-@router.get("/views/queue/{member_id}", response_model=QueuePage, responses=_QUEUE_RESPONSES)
+@router.get(
+    "/views/queue/{member_id}",
+    response_model=QueuePage,
+    responses=problem_responses(
+        400, 409, described={404: "No such member (at `as_of`, when given)."}
+    ),
+)
 async def member_queue(
     member_id: UUID, view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response:

@@ -61,7 +61,7 @@ from domain.team import (
     TeamRenamed,
 )
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import ProblemError
+from services.infrastructure.http import ProblemError, problem_responses
 from services.projections.dispatch import Change as _Change
 from services.projections.dispatch import EventHandlers
 from services.projections.query import (
@@ -809,7 +809,7 @@ def _json(answer: BaseModel) -> Response:
 router = APIRouter(tags=["views"])
 
 
-@router.get("/views/workload", response_model=WorkloadPage)
+@router.get("/views/workload", response_model=WorkloadPage, responses=problem_responses(400, 409))
 async def every_team_workload(
     view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response:
@@ -824,7 +824,7 @@ async def every_team_workload(
 @router.get(
     "/views/workload/{team_id}",
     response_model=TeamWorkloadDetail,
-    responses={404: {"description": "No such team (at `as_of`, when given)."}},
+    responses=problem_responses(409, described={404: "No such team (at `as_of`, when given)."}),
 )
 async def team_workload(team_id: UUID, view: View) -> Response:
     """One team's workload in full: its figures, each member's (over all the work assigned to

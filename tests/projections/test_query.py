@@ -45,9 +45,9 @@ def test_a_view_still_short_of_min_position_after_the_wait_answers_409_with_its_
     assert caught_up.status_code in (200, 404), caught_up.text
 
 
-@pytest.mark.parametrize("min_position", [-1, MAX_POSITION + 1, "latest"])
+@pytest.mark.parametrize("min_position", ["-1", str(MAX_POSITION + 1), "latest"])
 def test_a_min_position_that_is_no_log_position_is_a_validation_problem(
-    client: TestClient, admin: Headers, min_position: object
+    client: TestClient, admin: Headers, min_position: str
 ) -> None:
     response = client.get(
         "/v1/views/portfolio", params={"min_position": min_position}, headers=admin

@@ -19,6 +19,7 @@ from psycopg.rows import DictRow, TupleRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from services.infrastructure.store import (
+    Batch,
     Claim,
     CommitSignal,
     EventRow,
@@ -147,7 +148,7 @@ class _Tx:
         )
 
 
-class _Cursor:
+class PostgresCursor:
     """Rows come back as plain tuples, so joined columns of the same name all survive."""
 
     def __init__(self, cursor: Cursor[TupleRow]) -> None:
@@ -164,6 +165,11 @@ class _Cursor:
         with self._cursor.copy(statement.encode()) as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def run_together(self, batches: Sequence[Batch]) -> None:
+        with self._cursor.connection.pipeline():
+            for sql, rows in batches:
+                self._cursor.executemany(sql.encode(), rows)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self._cursor.fetchall()
@@ -270,16 +276,16 @@ class PostgresBackend:
         return psycopg.connect(self.url, autocommit=True)
 
     @contextmanager
-    def transaction(self) -> Iterator[_Cursor]:
+    def transaction(self) -> Iterator[PostgresCursor]:
         with (
             self.datastore.get_connection() as conn,
             conn.transaction(),
             conn.cursor(row_factory=tuple_row) as cursor,
         ):
-            yield _Cursor(cursor)
+            yield PostgresCursor(cursor)
 
     @contextmanager
-    def read_transaction(self) -> Iterator[_Cursor]:
+    def read_transaction(self) -> Iterator[PostgresCursor]:
         with (
             self.datastore.get_connection() as conn,
             conn.transaction(),
@@ -287,7 +293,7 @@ class PostgresBackend:
         ):
             # One snapshot for every query of a view, however the workers commit meanwhile.
             cursor.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield _Cursor(cursor)
+            yield PostgresCursor(cursor)
 
     def commit_generation(self) -> int:
         self._listener.ensure_started()

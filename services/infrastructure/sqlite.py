@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from services.infrastructure.store import (
+    Batch,
     Claim,
     CommitSignal,
     EventRow,
@@ -130,6 +131,10 @@ class _Cursor:
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
             [tuple(row) for row in rows],
         )
+
+    def run_together(self, batches: Sequence[Batch]) -> None:
+        for sql, rows in batches:
+            self.executemany(sql, rows)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._cursor.fetchall()]

@@ -142,6 +142,13 @@ class Statement(NamedTuple):
     prepare: bool = False
 
 
+class Batch(NamedTuple):
+    """One write statement and the rows it runs for, once each."""
+
+    sql: str
+    rows: Sequence[Sequence[Any]]
+
+
 class SqlCursor(Protocol):
     """A cursor inside a transaction; SQL uses ``%s`` placeholders on every backend."""
 
@@ -151,6 +158,11 @@ class SqlCursor(Protocol):
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Bulk-inserts rows: ``COPY`` on PostgreSQL, a prepared insert on SQLite."""
+        ...
+
+    def run_together(self, batches: Sequence[Batch]) -> None:
+        """Runs every batch, in order. On PostgreSQL they are pipelined: sent together and
+        answered in about one round trip, instead of one per batch."""
         ...
 
     def fetchall(self) -> list[tuple[Any, ...]]: ...

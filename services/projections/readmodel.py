@@ -25,7 +25,7 @@ from functools import cached_property
 from operator import itemgetter
 from typing import Any, Literal
 
-from services.infrastructure.store import SqlCursor
+from services.infrastructure.store import Batch, SqlCursor
 
 ColumnType = Literal["text", "int", "real", "bool"]
 Row = dict[str, Any]
@@ -168,6 +168,15 @@ class Table:
         return f"DROP TABLE IF EXISTS {self.physical(generation)}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Insert:
+    """Rows to add to one table."""
+
+    table: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
 @dataclass
 class _Chain:
     """The versions one page makes of one key, oldest first."""
@@ -185,25 +194,30 @@ class RowCache:
     """The current row of each key a projection worker has seen; it is the tables' only writer.
 
     Holding current rows in memory lets a page be folded without a query per event. A bounded
-    cache forgets the least recently used keys; an unbounded one (``capacity=None``, as in a
-    rebuild) holds every row, so a key it lacks has no row and the database is only written to.
+    cache forgets the least recently used keys once a table has more than ``capacity``. A
+    *complete* cache holds every row there is, so a key it lacks has no row and the database is
+    only written to: one that started empty with the tables (``capacity=None``, as in a
+    rebuild), or was filled with every current row, stays complete until it first forgets one.
     """
 
     def __init__(self, capacity: int | None = DEFAULT_CACHE_CAPACITY) -> None:
         self.capacity = capacity
+        self._complete = capacity is None
         self._rows: dict[str, dict[Key, Row | None]] = {}
 
     def limit(self, capacity: int) -> None:
-        """From now on holds at most ``capacity`` rows per table, the ones it took in last;
-        a key it then lacks may have a row."""
+        """From now on holds at most ``capacity`` rows per table, the ones it took in last."""
         self.capacity = capacity
         for rows in self._rows.values():
-            for key in list(itertools.islice(rows, max(0, len(rows) - capacity))):
+            excess = list(itertools.islice(rows, max(0, len(rows) - capacity)))
+            for key in excess:
                 del rows[key]
+            if excess:
+                self._complete = False
 
     @property
     def complete(self) -> bool:
-        return self.capacity is None
+        return self._complete
 
     def table(self, table: str) -> dict[Key, Row | None]:
         """The rows of one table by key (the cache itself: a writer may change it in place)."""
@@ -231,6 +245,7 @@ class RowCache:
         rows[key] = row
         if len(rows) > self.capacity:
             del rows[next(iter(rows))]
+            self._complete = False
 
 
 class PageWriter:
@@ -318,8 +333,11 @@ class PageWriter:
         self._appends.setdefault(table, []).append(row)
 
     def flush(self) -> None:
+        # Rows ended or replaced first: a new current version may not sit beside the old one.
+        changes: list[Batch] = []
+        inserts: list[_Insert] = []
         for table_name, chains in self._chains.items():
-            self._flush_versions(self._tables[table_name], chains)
+            self._plan_versions(self._tables[table_name], chains, changes, inserts)
         for table_name, rows in self._appends.items():
             table = self._tables[table_name]
             columns, values_of = table.column_names, table.values_of
@@ -328,22 +346,34 @@ class PageWriter:
             except KeyError:
                 # Some rows leave columns out: those are null.
                 values = [tuple(row.get(column) for column in columns) for row in rows]
-            self._cursor.copy_rows(table.physical(self._generation), columns, values)
+            inserts.append(_Insert(table.physical(self._generation), columns, values))
+        if changes:
+            self._cursor.run_together(changes)
+        for insert in inserts:
+            self._cursor.copy_rows(insert.table, insert.columns, insert.rows)
         for table_name, chains in self._chains.items():
             for key, chain in chains.items():
                 self._cache.put(table_name, key, chain.versions[-1][0])
         self._chains.clear()
         self._appends.clear()
 
-    def _flush_versions(self, table: Table, chains: dict[Key, _Chain]) -> None:
+    def _plan_versions(
+        self,
+        table: Table,
+        chains: dict[Key, _Chain],
+        changes: list[Batch],
+        inserts: list[_Insert],
+    ) -> None:
+        """What writing ``chains`` takes: the current rows they end, and the versions they add."""
         physical = table.physical(self._generation)
         where = " AND ".join(f"{column} = %s" for column in table.key)
         names, values_of = table.column_names, table.values_of
+        columns = (*names, "valid_from", "valid_to", "position")
         if table.latest_only:
             replaced = [key for key, chain in chains.items() if chain.existed]
             if replaced:
-                self._cursor.executemany(
-                    f"DELETE FROM {physical} WHERE {where} AND valid_to IS NULL", replaced
+                changes.append(
+                    Batch(f"DELETE FROM {physical} WHERE {where} AND valid_to IS NULL", replaced)
                 )
             latest = [
                 (*values_of(row), occurred, None, position)
@@ -352,14 +382,15 @@ class PageWriter:
                 if row is not None
             ]
             if latest:
-                columns = (*names, "valid_from", "valid_to", "position")
-                self._cursor.copy_rows(physical, columns, latest)
+                inserts.append(_Insert(physical, columns, latest))
             return
         closing = [(chain.versions[0][1], *key) for key, chain in chains.items() if chain.existed]
         if closing:
-            self._cursor.executemany(
-                f"UPDATE {physical} SET valid_to = %s WHERE {where} AND valid_to IS NULL",
-                closing,
+            changes.append(
+                Batch(
+                    f"UPDATE {physical} SET valid_to = %s WHERE {where} AND valid_to IS NULL",
+                    closing,
+                )
             )
         rows: list[tuple[Any, ...]] = []
         for chain in chains.values():
@@ -374,7 +405,7 @@ class PageWriter:
                     continue
                 rows.append((*values_of(row), occurred, valid_to, position))
         if rows:
-            self._cursor.copy_rows(physical, (*names, "valid_from", "valid_to", "position"), rows)
+            inserts.append(_Insert(physical, columns, rows))
 
 
 class OpenVersions:

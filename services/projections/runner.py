@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.store import Backend, EventStore, SqlCursor
+from services.infrastructure.store import Backend, EventStore, SqlCursor, Statement
 from services.projections.readmodel import (
     DEFAULT_CACHE_CAPACITY,
     OpenVersions,
@@ -77,6 +77,19 @@ class ProjectionState:
 WARM_UP_BEHIND = 50_000
 
 
+_ADVANCE_SQL = (
+    "UPDATE workledger_projections SET position = %s, updated_at = %s "
+    "WHERE name = %s AND position = %s AND generation = %s RETURNING position"
+)
+_ADVANCE = {
+    "sqlite": _ADVANCE_SQL,
+    # A page need not wait for the disk at its commit: if the server crashes first, the page
+    # and the position it reached are lost together, and the worker applies that page again.
+    # Set by the statement itself (SET LOCAL would cost a round trip of its own).
+    "postgresql": f"{_ADVANCE_SQL}, set_config('synchronous_commit', 'off', true)",
+}
+
+
 class PositionLost(Exception):
     """Another worker or a rebuild moved this projection's position under us."""
 
@@ -90,6 +103,18 @@ _READ_STATE = (
 def read_state(backend: Backend, name: str) -> ProjectionState | None:
     rows = backend.fetchall(_READ_STATE, (name,), prepare=True)
     return ProjectionState(*rows[0]) if rows else None
+
+
+def largest_current_table(backend: Backend, projection: Projection, generation: int) -> int:
+    """How many current rows the projection's largest versioned table holds."""
+    counts = backend.fetch_each(
+        [
+            Statement(f"SELECT count(*) FROM {table.physical(generation)} WHERE valid_to IS NULL")
+            for table in projection.tables
+            if table.versioned
+        ]
+    )
+    return max((int(rows[0][0]) for rows in counts), default=0)
 
 
 def load_current_rows(
@@ -242,6 +267,7 @@ class ProjectionWorker:
         page_size: int = 2000,
         linger: float = 0.02,
         warm_up_behind: int = WARM_UP_BEHIND,
+        cache_capacity: int = DEFAULT_CACHE_CAPACITY,
     ) -> None:
         self.store = store
         self.backend = backend
@@ -249,7 +275,8 @@ class ProjectionWorker:
         self.page_size = page_size
         self.linger = linger
         self.warm_up_behind = warm_up_behind
-        self._cache = RowCache()
+        self.cache_capacity = cache_capacity
+        self._cache = RowCache(cache_capacity)
         self._state: ProjectionState | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -269,23 +296,32 @@ class ProjectionWorker:
 
     def prepare(self) -> None:
         state = ensure_projection(self.backend, self.projection)
-        # A cache that holds every row of the view needs no lookups while catching up, one per
-        # key otherwise; it is bounded once the worker reaches the log. At position 0 the
-        # tables are empty (rows and position commit together), so an empty cache holds them
-        # all. Far behind the log, as after downtime, reading every current row first costs
-        # less than the lookups would.
+        # A cache that holds every row of the view needs no lookups, where a cold one makes
+        # one per key it meets. At position 0 the tables are empty (rows and position commit
+        # together), so an empty cache holds them all. Otherwise the worker reads every current
+        # row first when they fit in its cache, and also when it is far behind the log, as
+        # after downtime: a catch-up with every row at hand beats one lookup per key. (A cache
+        # unbounded while catching up is bounded once the worker reaches the log.)
         if state.position == 0:
             cache = RowCache(capacity=None)
-        elif self.store.last_position() - state.position >= self.warm_up_behind:
-            loaded, warm = load_current_rows(self.backend, self.projection)
-            state, cache = (loaded, warm) if loaded is not None else (state, RowCache())
         else:
-            cache = RowCache()
+            far_behind = self.store.last_position() - state.position >= self.warm_up_behind
+            fits = (
+                largest_current_table(self.backend, self.projection, state.generation)
+                <= self.cache_capacity
+            )
+            cache = RowCache(self.cache_capacity)
+            if far_behind or fits:
+                loaded, warm = load_current_rows(self.backend, self.projection)
+                if loaded is not None:
+                    state, cache = loaded, warm
+                    if not far_behind:
+                        cache.limit(self.cache_capacity)
         self._state, self._cache = state, cache
 
     @property
     def holds_every_row(self) -> bool:
-        """Whether the worker, catching up from an empty view, holds all its rows in memory."""
+        """Whether the worker holds every row of its view in memory."""
         return self._cache.complete
 
     def step(self) -> int:
@@ -308,8 +344,7 @@ class ProjectionWorker:
                 # worker of this view waits here and then finds the position moved, rather than
                 # applying the same page beside this one.
                 cursor.execute(
-                    "UPDATE workledger_projections SET position = %s, updated_at = %s "
-                    "WHERE name = %s AND position = %s AND generation = %s RETURNING position",
+                    _ADVANCE[self.backend.name],
                     (last, _now(), self.name, state.position, state.generation),
                 )
                 if cursor.fetchone() is None:
@@ -319,18 +354,18 @@ class ProjectionWorker:
         except PositionLost:
             # A rebuild switched generations, or another worker got there first: start over.
             self._state = None
-            self._cache = RowCache()
+            self._cache = RowCache(self.cache_capacity)
             return 0
         except BaseException:
             # Whatever the page did is rolled back; the next step starts from the stored state.
             self._state = None
-            self._cache = RowCache()
+            self._cache = RowCache(self.cache_capacity)
             raise
         self._state = ProjectionState(
             state.name, last, state.generation, state.schema_version, _now()
         )
-        if len(events) < self.page_size and self._cache.complete:
-            self._cache.limit(DEFAULT_CACHE_CAPACITY)
+        if len(events) < self.page_size and self._cache.capacity is None:
+            self._cache.limit(self.cache_capacity)
         # Never 0 once the position moved, even if no event was the view's: callers stop at 0.
         return max(len(events), 1)
 

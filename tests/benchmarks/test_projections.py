@@ -20,7 +20,7 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
@@ -33,12 +33,12 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection as LibraryProjection
 from eventsourcing.projection import ProjectionRunner
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import TupleRow, tuple_row
+from psycopg.rows import tuple_row
 
 from domain.catalog import AGGREGATES, Aggregate, kind_of_event
 from services.app import make_codec
 from services.infrastructure.codec import EventCodec, RecordedEvent
-from services.infrastructure.postgres import PostgresBackend
+from services.infrastructure.postgres import PostgresBackend, PostgresCursor
 from services.infrastructure.store import Backend, EventStore, iter_pages
 from services.projections.readmodel import RowCache
 from services.projections.runner import (
@@ -76,30 +76,6 @@ class Workledger(Application[UUID]):
         return PassThroughMapper(transcoder=self.construct_transcoder())
 
 
-class _TupleCursor:
-    """A psycopg cursor with tuple rows as the ``SqlCursor`` our view code writes through."""
-
-    def __init__(self, cursor: psycopg.Cursor[TupleRow]) -> None:
-        self._cursor = cursor
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._cursor.execute(sql.encode(), params)
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._cursor.executemany(sql.encode(), rows)
-
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN".encode()) as copy:
-            for row in rows:
-                copy.write_row(row)
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._cursor.fetchall()
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        return self._cursor.fetchone()
-
-
 class ViewRecorder(PostgresTrackingRecorder):
     """A materialised view in the library's style: each event's changes and its tracking record
     are committed together, one transaction per event."""
@@ -114,7 +90,7 @@ class ViewRecorder(PostgresTrackingRecorder):
     ) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             with cursor.connection.cursor(row_factory=tuple_row) as rows:
-                apply_page(_TupleCursor(rows), projection, generation, cache, [event])
+                apply_page(PostgresCursor(rows), projection, generation, cache, [event])
             self._insert_tracking(cursor, tracking)
 
 

@@ -242,31 +242,64 @@ def test_two_workers_taking_turns_apply_every_event_once_though_each_reads_ahead
     assert sorted(row[1] for row in counts if row[4] is None) == [6, 6, 6]
 
 
-def test_a_worker_catching_up_from_an_empty_view_holds_every_row_until_it_reaches_the_log(
+def test_a_worker_holds_every_row_of_its_view_while_they_fit_its_cache_across_restarts(
     store: EventStore, backend: Backend
 ) -> None:
     versions: dict[UUID, int] = {}
     streams = [uuid4() for _ in range(4)]
     for _ in range(3):
         _write(store, streams, versions)
-    worker = ProjectionWorker(store, backend, CountingProjection(), page_size=5)
+    worker = ProjectionWorker(store, backend, CountingProjection(), page_size=5, cache_capacity=4)
 
     worker.step()
     while_behind = worker.holds_every_row
     worker.catch_up()
     at_the_log = worker.holds_every_row
+    restarted = ProjectionWorker(
+        store, backend, CountingProjection(), page_size=5, cache_capacity=4
+    )
+    restarted.prepare()
+    after_restart = restarted.holds_every_row
+    _write(store, streams, versions)
+    restarted.catch_up()
+
+    assert while_behind
+    assert at_the_log
+    assert after_restart
+    assert restarted.holds_every_row
+    counts, _ = _dump(backend, _generation(backend))
+    assert sorted(row[1] for row in counts if row[4] is None) == [4, 4, 4, 4]
+
+
+def test_a_worker_whose_view_outgrows_its_cache_forgets_rows_and_looks_them_up(
+    store: EventStore, backend: Backend
+) -> None:
+    versions: dict[UUID, int] = {}
+    streams = [uuid4() for _ in range(4)]
+    for _ in range(3):
+        _write(store, streams, versions)
+    worker = ProjectionWorker(store, backend, CountingProjection(), page_size=5, cache_capacity=3)
+
+    worker.step()
+    while_behind = worker.holds_every_row
+    worker.catch_up()
+    at_the_log = worker.holds_every_row
+    restarted = ProjectionWorker(
+        store, backend, CountingProjection(), page_size=5, cache_capacity=3
+    )
+    restarted.prepare()
+    after_restart = restarted.holds_every_row
+    _write(store, streams, versions)
+    restarted.catch_up()
 
     assert while_behind
     assert not at_the_log
-
-    rebuild(store, backend, CountingProjection())
-    restarted = ProjectionWorker(store, backend, CountingProjection(), page_size=5)
-    restarted.prepare()
-    assert not restarted.holds_every_row
-    _write(store, streams, versions)
-    restarted.catch_up()
+    assert not after_restart
     counts, _ = _dump(backend, _generation(backend))
     assert sorted(row[1] for row in counts if row[4] is None) == [4, 4, 4, 4]
+    live, _ = _dump(backend, _generation(backend))
+    rebuild(store, backend, CountingProjection())
+    assert _dump(backend, _generation(backend))[0] == live
 
 
 def test_a_worker_restarted_far_behind_reads_every_current_row_first_then_catches_up(
@@ -279,9 +312,14 @@ def test_a_worker_restarted_far_behind_reads_every_current_row_first_then_catche
     for _ in range(3):
         _write(store, streams, versions)
 
-    near = ProjectionWorker(store, backend, CountingProjection(), page_size=5, warm_up_behind=13)
+    # Its 4 rows don't fit a cache of 3: only a worker far enough behind reads them all first.
+    near = ProjectionWorker(
+        store, backend, CountingProjection(), page_size=5, warm_up_behind=13, cache_capacity=3
+    )
     near.prepare()
-    far = ProjectionWorker(store, backend, CountingProjection(), page_size=5, warm_up_behind=12)
+    far = ProjectionWorker(
+        store, backend, CountingProjection(), page_size=5, warm_up_behind=12, cache_capacity=3
+    )
     far.step()
     while_behind = far.holds_every_row
     far.catch_up()
@@ -301,6 +339,8 @@ def test_a_limited_row_cache_keeps_the_rows_it_took_in_last() -> None:
     for number in range(5):
         cache.put("t", (number,), {"n": number})
     cache.put("u", ("only",), None)
+    cache.limit(5)
+    unforgetful = cache.complete
 
     cache.limit(2)
 
@@ -313,6 +353,21 @@ def test_a_limited_row_cache_keeps_the_rows_it_took_in_last() -> None:
         (True, {"n": 4}),
     ]
     assert cache.get("u", ("only",)) == (True, None)
+    assert unforgetful
+
+
+def test_a_row_cache_that_forgets_a_row_is_no_longer_complete() -> None:
+    cache = RowCache(capacity=None)
+    cache.put("t", (1,), {"n": 1})
+    cache.limit(2)
+    cache.put("t", (2,), {"n": 2})
+    holding_both = cache.complete
+
+    cache.put("t", (3,), {"n": 3})
+
+    assert holding_both
+    assert not cache.complete
+    assert cache.get("t", (1,)) == (False, None)
 
 
 class CountingProjectionV2(CountingProjection):

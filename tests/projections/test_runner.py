@@ -242,59 +242,40 @@ def test_two_workers_taking_turns_apply_every_event_once_though_each_reads_ahead
     assert sorted(row[1] for row in counts if row[4] is None) == [6, 6, 6]
 
 
+@pytest.mark.parametrize(
+    ("capacity", "complete_at_the_log_and_after_a_restart"),
+    [(4, True), (3, False)],  # the view has 4 rows: they fit a cache of 4, not one of 3
+)
 def test_a_worker_holds_every_row_of_its_view_while_they_fit_its_cache_across_restarts(
-    store: EventStore, backend: Backend
+    store: EventStore,
+    backend: Backend,
+    capacity: int,
+    complete_at_the_log_and_after_a_restart: bool,
 ) -> None:
     versions: dict[UUID, int] = {}
     streams = [uuid4() for _ in range(4)]
     for _ in range(3):
         _write(store, streams, versions)
-    worker = ProjectionWorker(store, backend, CountingProjection(), page_size=5, cache_capacity=4)
 
-    worker.step()
-    while_behind = worker.holds_every_row
-    worker.catch_up()
-    at_the_log = worker.holds_every_row
-    restarted = ProjectionWorker(
-        store, backend, CountingProjection(), page_size=5, cache_capacity=4
-    )
+    def worker() -> ProjectionWorker:
+        return ProjectionWorker(
+            store, backend, CountingProjection(), page_size=5, cache_capacity=capacity
+        )
+
+    first = worker()
+    first.step()
+    while_behind = first.holds_every_row
+    first.catch_up()
+    at_the_log = first.holds_every_row
+    restarted = worker()
     restarted.prepare()
     after_restart = restarted.holds_every_row
     _write(store, streams, versions)
     restarted.catch_up()
 
     assert while_behind
-    assert at_the_log
-    assert after_restart
-    assert restarted.holds_every_row
-    counts, _ = _dump(backend, _generation(backend))
-    assert sorted(row[1] for row in counts if row[4] is None) == [4, 4, 4, 4]
-
-
-def test_a_worker_whose_view_outgrows_its_cache_forgets_rows_and_looks_them_up(
-    store: EventStore, backend: Backend
-) -> None:
-    versions: dict[UUID, int] = {}
-    streams = [uuid4() for _ in range(4)]
-    for _ in range(3):
-        _write(store, streams, versions)
-    worker = ProjectionWorker(store, backend, CountingProjection(), page_size=5, cache_capacity=3)
-
-    worker.step()
-    while_behind = worker.holds_every_row
-    worker.catch_up()
-    at_the_log = worker.holds_every_row
-    restarted = ProjectionWorker(
-        store, backend, CountingProjection(), page_size=5, cache_capacity=3
-    )
-    restarted.prepare()
-    after_restart = restarted.holds_every_row
-    _write(store, streams, versions)
-    restarted.catch_up()
-
-    assert while_behind
-    assert not at_the_log
-    assert not after_restart
+    assert at_the_log == complete_at_the_log_and_after_a_restart
+    assert after_restart == complete_at_the_log_and_after_a_restart
     counts, _ = _dump(backend, _generation(backend))
     assert sorted(row[1] for row in counts if row[4] is None) == [4, 4, 4, 4]
     live, _ = _dump(backend, _generation(backend))

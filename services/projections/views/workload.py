@@ -10,6 +10,7 @@ Members' figures are summed the same way from per-member buckets (``wl_member_lo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -21,10 +22,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from contracts.views.workload import (
-    MemberWorkload,
     TeamWorkload,
     TeamWorkloadDetail,
-    WeekThroughput,
     WorkloadPage,
     WorkTotal,
 )
@@ -62,6 +61,7 @@ from domain.team import (
 )
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.http import ProblemError, problem_responses
+from services.infrastructure.store import Statement
 from services.projections.dispatch import Change as _Change
 from services.projections.dispatch import EventHandlers
 from services.projections.query import (
@@ -72,7 +72,6 @@ from services.projections.query import (
     ViewRequest,
     decode_cursor_of,
     encode_cursor,
-    one_of,
 )
 from services.projections.readmodel import (
     Column,
@@ -558,19 +557,23 @@ class _Period:
         """The parameters of the overdue and upcoming sums, in the order they appear."""
         return (self.today, self.today, self.today, self.horizon, self.today, self.horizon)
 
-    def weeks(self, totals: dict[str, tuple[int, float]]) -> list[WeekThroughput]:
-        weeks = []
+    @functools.cached_property
+    def week_starts(self) -> list[tuple[str, str, date]]:
+        """Each week's key in the totals, its ISO name and its Monday."""
+        starts = []
         for number in range(THROUGHPUT_WEEKS):
             start = self.first_week + timedelta(weeks=number)
             year, week, _ = start.isocalendar()
-            completed, estimate = totals.get(start.isoformat(), (0, 0.0))
+            starts.append((start.isoformat(), f"{year}-W{week:02d}", start))
+        return starts
+
+    def weeks(self, totals: dict[str, tuple[int, float]]) -> list[dict[str, Any]]:
+        """Each week's throughput, as the values of a ``WeekThroughput``."""
+        weeks = []
+        for key, name, start in self.week_starts:
+            completed, estimate = totals.get(key, (0, 0.0))
             weeks.append(
-                WeekThroughput(
-                    week=f"{year}-W{week:02d}",
-                    week_start=start,
-                    completed=completed,
-                    estimate=estimate,
-                )
+                {"week": name, "week_start": start, "completed": completed, "estimate": estimate}
             )
         return weeks
 
@@ -588,33 +591,68 @@ def _ratio(estimate: float, capacity: float) -> float | None:
     return round(estimate / capacity, 4) if capacity > 0 else None
 
 
-_TEAM_FIGURES = (
-    "SUM(l.assigned_count) AS assigned_count, SUM(l.assigned_micropoints) AS assigned_points, "
-    "SUM(l.unestimated) AS unestimated, SUM(l.unassigned_count) AS unassigned_count, "
-    "SUM(l.unassigned_micropoints) AS unassigned_points, SUM(l.wip) AS wip, "
-    "SUM(l.blocked) AS blocked, SUM(l.untriaged) AS untriaged, "
-    "SUM(CASE WHEN l.due_date <> '' AND l.due_date < %s "
-    "THEN l.assigned_count + l.unassigned_count ELSE 0 END) AS overdue_count, "
-    "SUM(CASE WHEN l.due_date <> '' AND l.due_date < %s "
-    "THEN l.assigned_micropoints + l.unassigned_micropoints ELSE 0 END) AS overdue_points, "
-    "SUM(CASE WHEN l.due_date >= %s AND l.due_date < %s THEN l.occurrence_count ELSE 0 END) "
-    "AS upcoming_count, "
-    "SUM(CASE WHEN l.due_date >= %s AND l.due_date < %s "
-    "THEN l.occurrence_micropoints ELSE 0 END) AS upcoming_points"
+def _sums(*figures: tuple[str, str]) -> str:
+    # Sums of integers come back as integers: PostgreSQL's own sum of bigints is numeric, which
+    # the driver turns into Decimal, several times slower to make and to read.
+    return ", ".join(
+        f"CAST(SUM({expression}) AS BIGINT) AS {alias}" for expression, alias in figures
+    )
+
+
+_OVERDUE = "{0}.due_date <> '' AND {0}.due_date < %s"
+_UPCOMING = "{0}.due_date >= %s AND {0}.due_date < %s"
+_TEAM_FIGURE_NAMES = (
+    "assigned_count",
+    "assigned_points",
+    "unestimated",
+    "unassigned_count",
+    "unassigned_points",
+    "wip",
+    "blocked",
+    "untriaged",
+    "overdue_count",
+    "overdue_points",
+    "upcoming_count",
+    "upcoming_points",
 )
-_MEMBER_FIGURES = (
-    "SUM(ml.open_count) AS open_count, SUM(ml.open_micropoints) AS open_points, "
-    "SUM(ml.unestimated) AS unestimated, SUM(ml.wip) AS wip, SUM(ml.blocked) AS blocked, "
-    "SUM(CASE WHEN ml.due_date <> '' AND ml.due_date < %s "
-    "THEN ml.open_count ELSE 0 END) AS overdue_count, "
-    "SUM(CASE WHEN ml.due_date <> '' AND ml.due_date < %s "
-    "THEN ml.open_micropoints ELSE 0 END) AS overdue_points, "
-    "SUM(CASE WHEN ml.due_date >= %s AND ml.due_date < %s "
-    "THEN ml.occurrence_count ELSE 0 END) AS upcoming_count, "
-    "SUM(CASE WHEN ml.due_date >= %s AND ml.due_date < %s "
-    "THEN ml.occurrence_micropoints ELSE 0 END) AS upcoming_points"
+_TEAM_FIGURES = _sums(
+    ("l.assigned_count", "assigned_count"),
+    ("l.assigned_micropoints", "assigned_points"),
+    ("l.unestimated", "unestimated"),
+    ("l.unassigned_count", "unassigned_count"),
+    ("l.unassigned_micropoints", "unassigned_points"),
+    ("l.wip", "wip"),
+    ("l.blocked", "blocked"),
+    ("l.untriaged", "untriaged"),
+    (
+        f"CASE WHEN {_OVERDUE.format('l')} THEN l.assigned_count + l.unassigned_count ELSE 0 END",
+        "overdue_count",
+    ),
+    (
+        f"CASE WHEN {_OVERDUE.format('l')} "
+        "THEN l.assigned_micropoints + l.unassigned_micropoints ELSE 0 END",
+        "overdue_points",
+    ),
+    (f"CASE WHEN {_UPCOMING.format('l')} THEN l.occurrence_count ELSE 0 END", "upcoming_count"),
+    (
+        f"CASE WHEN {_UPCOMING.format('l')} THEN l.occurrence_micropoints ELSE 0 END",
+        "upcoming_points",
+    ),
 )
-_NO_LOAD = (0,) * 12
+_MEMBER_FIGURES = _sums(
+    ("ml.open_count", "open_count"),
+    ("ml.open_micropoints", "open_points"),
+    ("ml.unestimated", "unestimated"),
+    ("ml.wip", "wip"),
+    ("ml.blocked", "blocked"),
+    (f"CASE WHEN {_OVERDUE.format('ml')} THEN ml.open_count ELSE 0 END", "overdue_count"),
+    (f"CASE WHEN {_OVERDUE.format('ml')} THEN ml.open_micropoints ELSE 0 END", "overdue_points"),
+    (f"CASE WHEN {_UPCOMING.format('ml')} THEN ml.occurrence_count ELSE 0 END", "upcoming_count"),
+    (
+        f"CASE WHEN {_UPCOMING.format('ml')} THEN ml.occurrence_micropoints ELSE 0 END",
+        "upcoming_points",
+    ),
+)
 
 
 def _team_workload(team: Sequence[Any], crew: Sequence[Any], load: Sequence[Any]) -> TeamWorkload:
@@ -651,153 +689,156 @@ def _decode_team_cursor(cursor: str | None) -> tuple[str, str] | None:
 def _read_page(
     view: ViewRequest, snapshot: Snapshot, limit: int, after: tuple[str, str] | None
 ) -> WorkloadPage:
+    """A page of teams with their crews and summed load, in one statement (one round trip)."""
     visible, params = snapshot.visible()
     where = visible
     if after is not None:
         where += " AND (name > %s OR (name = %s AND team_id > %s))"
         params = (*params, after[0], after[0], after[1])
+    period = _Period.of(view.now)
+    membership, membership_params = snapshot.visible("ms")
+    member, member_params = snapshot.visible("m")
+    load, load_params = snapshot.visible("l")
+    figures = ", ".join(f"team_load.{name}" for name in _TEAM_FIGURE_NAMES)
     rows = view.fetchall(
+        "WITH page AS ("
         f"SELECT team_id, name, weekly_capacity FROM {snapshot.name(TEAMS)} WHERE {where} "
-        "ORDER BY name, team_id LIMIT %s",
-        (*params, limit + 1),
+        "ORDER BY name, team_id LIMIT %s), "
+        "crew AS (SELECT ms.team_id, COUNT(*) AS members, "
+        "SUM(CASE WHEN m.active THEN 1 ELSE 0 END) AS active, "
+        "SUM(CASE WHEN m.active THEN m.weekly_capacity ELSE 0 END) AS capacity "
+        f"FROM {snapshot.name(MEMBERSHIPS)} ms JOIN {snapshot.name(MEMBERS)} m "
+        f"ON m.member_id = ms.member_id AND {member} "
+        f"WHERE {membership} AND ms.team_id IN (SELECT team_id FROM page) GROUP BY ms.team_id), "
+        f"team_load AS (SELECT l.team_id, {_TEAM_FIGURES} FROM {snapshot.name(LOADS)} l "
+        f"WHERE {load} AND l.team_id IN (SELECT team_id FROM page) GROUP BY l.team_id) "
+        "SELECT page.team_id, page.name, page.weekly_capacity, "
+        f"crew.members, crew.active, crew.capacity, {figures} "
+        "FROM page LEFT JOIN crew ON crew.team_id = page.team_id "
+        "LEFT JOIN team_load ON team_load.team_id = page.team_id "
+        "ORDER BY page.name, page.team_id",
+        (
+            *params,
+            limit + 1,
+            *member_params,
+            *membership_params,
+            *period.figure_params,
+            *load_params,
+        ),
         prepare=True,
     )
     page = rows[:limit]
-    if not page:
-        return WorkloadPage(items=[], next_cursor=None)
-    period = _Period.of(view.now)
-    ids = [row[0] for row in page]
-    crew_team, crew_params = one_of(view, "ms.team_id", ids)
-    load_team, load_team_params = one_of(view, "l.team_id", ids)
-    membership, membership_params = snapshot.visible("ms")
-    member, member_params = snapshot.visible("m")
-    crews = {
-        row[0]: row[1:]
-        for row in view.fetchall(
-            "SELECT ms.team_id, COUNT(*) AS members, "
-            "SUM(CASE WHEN m.active THEN 1 ELSE 0 END) AS active, "
-            "SUM(CASE WHEN m.active THEN m.weekly_capacity ELSE 0 END) AS capacity "
-            f"FROM {snapshot.name(MEMBERSHIPS)} ms JOIN {snapshot.name(MEMBERS)} m "
-            f"ON m.member_id = ms.member_id AND {member} "
-            f"WHERE {membership} AND {crew_team} GROUP BY ms.team_id",
-            (*member_params, *membership_params, *crew_params),
-            prepare=True,
-        )
-    }
-    load, load_params = snapshot.visible("l")
-    loads = {
-        row[0]: row[1:]
-        for row in view.fetchall(
-            f"SELECT l.team_id, {_TEAM_FIGURES} FROM {snapshot.name(LOADS)} l "
-            f"WHERE {load} AND {load_team} GROUP BY l.team_id",
-            (*period.figure_params, *load_params, *load_team_params),
-            prepare=True,
-        )
-    }
-    teams = [
-        _team_workload(row, crews.get(row[0], (0, 0, 0.0)), loads.get(row[0], _NO_LOAD))
-        for row in page
-    ]
-    last = page[-1]
-    next_cursor = encode_cursor([last[1], last[0]]) if len(rows) > limit else None
+    teams = [_team_workload(row[:3], row[3:6], row[6:]) for row in page]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor([last[1], last[0]])
     return WorkloadPage(items=teams, next_cursor=next_cursor)
 
 
 def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWorkloadDetail:
+    """A team's figures, its members' and their throughput: three statements that travel
+    together (one round trip on PostgreSQL)."""
     period = _Period.of(view.now)
     team, team_params = snapshot.visible("t")
     load, load_params = snapshot.visible("l")
-    found = view.fetchall(
-        f"SELECT t.team_id, t.name, t.weekly_capacity, {_TEAM_FIGURES} "
-        f"FROM {snapshot.name(TEAMS)} t LEFT JOIN {snapshot.name(LOADS)} l "
-        f"ON l.team_id = t.team_id AND {load} "
-        f"WHERE {team} AND t.team_id = %s GROUP BY t.team_id, t.name, t.weekly_capacity",
-        (*period.figure_params, *load_params, *team_params, str(team_id)),
-        prepare=True,
-    )
-    if not found:
-        raise ProblemError(404, "not_found", "no such team")
     membership, membership_params = snapshot.visible("ms")
     member, member_params = snapshot.visible("m")
     member_load, member_load_params = snapshot.visible("ml")
-    members = view.fetchall(
-        f"SELECT m.member_id, m.name, m.role, m.weekly_capacity, m.active, {_MEMBER_FIGURES} "
+    crew = (
         f"FROM {snapshot.name(MEMBERSHIPS)} ms JOIN {snapshot.name(MEMBERS)} m "
         f"ON m.member_id = ms.member_id AND {member} "
-        f"LEFT JOIN {snapshot.name(MEMBER_LOADS)} ml "
-        f"ON ml.member_id = m.member_id AND {member_load} "
-        f"WHERE {membership} AND ms.team_id = %s "
-        "GROUP BY m.member_id, m.name, m.role, m.weekly_capacity, m.active "
-        "ORDER BY m.name, m.member_id",
-        (
-            *period.figure_params,
-            *member_params,
-            *member_load_params,
-            *membership_params,
-            str(team_id),
-        ),
-        prepare=True,
     )
-    member_ids = [row[0] for row in members]
-    # One query for both: the team's completions, and each member's wherever they were.
-    throughput: dict[str | None, dict[str, tuple[int, float]]] = {}
-    assignee_filter = ""
-    assignee_params: tuple[Any, ...] = ()
-    if member_ids:
-        matching, assignee_params = one_of(view, "assignee_id", member_ids)
-        assignee_filter = (
+    found, members, completions = view.fetch_each(
+        Statement(
+            f"SELECT t.team_id, t.name, t.weekly_capacity, {_TEAM_FIGURES} "
+            f"FROM {snapshot.name(TEAMS)} t LEFT JOIN {snapshot.name(LOADS)} l "
+            f"ON l.team_id = t.team_id AND {load} "
+            f"WHERE {team} AND t.team_id = %s GROUP BY t.team_id, t.name, t.weekly_capacity",
+            (*period.figure_params, *load_params, *team_params, str(team_id)),
+            prepare=True,
+        ),
+        Statement(
+            f"SELECT m.member_id, m.name, m.role, m.weekly_capacity, m.active, {_MEMBER_FIGURES} "
+            f"{crew}LEFT JOIN {snapshot.name(MEMBER_LOADS)} ml "
+            f"ON ml.member_id = m.member_id AND {member_load} "
+            f"WHERE {membership} AND ms.team_id = %s "
+            "GROUP BY m.member_id, m.name, m.role, m.weekly_capacity, m.active "
+            "ORDER BY m.name, m.member_id",
+            (
+                *period.figure_params,
+                *member_params,
+                *member_load_params,
+                *membership_params,
+                str(team_id),
+            ),
+            prepare=True,
+        ),
+        # Both at once: the team's completions, and each member's wherever they were.
+        Statement(
+            "SELECT NULL AS who, week_start, COUNT(*) AS completed, "
+            "SUM(COALESCE(estimate, 0)) AS estimate "
+            f"FROM {snapshot.name(COMPLETIONS)} WHERE team_id = %s "
+            "AND occurred >= %s AND occurred <= %s GROUP BY week_start "
             "UNION ALL SELECT assignee_id AS who, week_start, COUNT(*) AS completed, "
             "SUM(COALESCE(estimate, 0)) AS estimate "
-            f"FROM {snapshot.name(COMPLETIONS)} WHERE {matching} "
-            "AND occurred >= %s AND occurred <= %s GROUP BY assignee_id, week_start"
-        )
-    for who, week_start, completed, estimate in view.fetchall(
-        "SELECT NULL AS who, week_start, COUNT(*) AS completed, "
-        "SUM(COALESCE(estimate, 0)) AS estimate "
-        f"FROM {snapshot.name(COMPLETIONS)} WHERE team_id = %s "
-        f"AND occurred >= %s AND occurred <= %s GROUP BY week_start {assignee_filter}",
-        (
-            str(team_id),
-            period.since,
-            period.until,
-            *assignee_params,
-            *((period.since, period.until) if member_ids else ()),
+            f"FROM {snapshot.name(COMPLETIONS)} WHERE assignee_id IN "
+            f"(SELECT ms.member_id {crew}WHERE {membership} AND ms.team_id = %s) "
+            "AND occurred >= %s AND occurred <= %s GROUP BY assignee_id, week_start",
+            (
+                str(team_id),
+                period.since,
+                period.until,
+                *member_params,
+                *membership_params,
+                str(team_id),
+                period.since,
+                period.until,
+            ),
+            prepare=True,
         ),
-        prepare=True,
-    ):
+    )
+    if not found:
+        raise ProblemError(404, "not_found", "no such team")
+    throughput: dict[str | None, dict[str, tuple[int, float]]] = {}
+    for who, week_start, completed, estimate in completions:
         throughput.setdefault(who, {})[week_start] = (int(completed), _summed(estimate))
+    # The answer is validated once, as a whole, from plain values: far cheaper than building
+    # its hundreds of small models (eight weeks for the team and each member) one by one.
     workloads = []
     for member_id, name, role, capacity, active, *counts in members:
         assigned = _total(counts[0], _points(counts[1]))
         weekly_capacity = _summed(capacity)
         workloads.append(
-            MemberWorkload(
-                id=UUID(member_id),
-                name=name,
-                role=role,
-                active=bool(active),
-                weekly_capacity=weekly_capacity,
-                open_assigned=assigned,
-                unestimated=int(counts[2] or 0),
-                load_ratio=_ratio(assigned.estimate, weekly_capacity),
-                work_in_progress=int(counts[3] or 0),
-                overdue=_total(counts[5], _points(counts[6])),
-                blocked=int(counts[4] or 0),
-                upcoming_occurrences=_total(counts[7], _points(counts[8])),
-                throughput=period.weeks(throughput.get(member_id, {})),
-            )
+            {
+                "id": member_id,
+                "name": name,
+                "role": role,
+                "active": bool(active),
+                "weekly_capacity": weekly_capacity,
+                "open_assigned": assigned,
+                "unestimated": int(counts[2] or 0),
+                "load_ratio": _ratio(assigned.estimate, weekly_capacity),
+                "work_in_progress": int(counts[3] or 0),
+                "overdue": _total(counts[5], _points(counts[6])),
+                "blocked": int(counts[4] or 0),
+                "upcoming_occurrences": _total(counts[7], _points(counts[8])),
+                "throughput": period.weeks(throughput.get(member_id, {})),
+            }
         )
-    crew = (
+    headcount = (
         len(members),
         sum(1 for row in members if row[4]),
         sum(row[3] or 0 for row in members if row[4]),
     )
-    summary = _team_workload(found[0][:3], crew, found[0][3:])
-    return TeamWorkloadDetail(
-        **summary.model_dump(),
-        today=date.fromisoformat(period.today),
-        members=workloads,
-        throughput=period.weeks(throughput.get(None, {})),
+    summary = _team_workload(found[0][:3], headcount, found[0][3:])
+    return TeamWorkloadDetail.model_validate(
+        {
+            **dict(summary),
+            "today": period.today,
+            "members": workloads,
+            "throughput": period.weeks(throughput.get(None, {})),
+        }
     )
 
 

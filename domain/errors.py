@@ -58,8 +58,9 @@ class ParentCycle(DomainError):
     code = "parent_cycle"
 
 
-class MemberDeactivated(DomainError):
-    """Work can't be given to a member who has been deactivated."""
+class MemberInactive(DomainError):
+    """Work can't be given to a member who has been deactivated. (Named apart from the event
+    ``member.MemberDeactivated``; its code is the public one.)"""
 
     code = "member_deactivated"
 

@@ -13,7 +13,7 @@ from domain.errors import (
     AlreadyExists,
     InvalidInput,
     InvalidTransition,
-    MemberDeactivated,
+    MemberInactive,
     NotFound,
     ParentCycle,
 )
@@ -308,7 +308,7 @@ def decide(command: GoalCommand, state: Goal | None, now: datetime) -> list[Goal
         if command.period_end < command.period_start:
             raise InvalidInput("the period can't end before it starts", field="period_end")
         if not command.owner_active:
-            raise MemberDeactivated("a deactivated member can't own a goal", field="owner_id")
+            raise MemberInactive("a deactivated member can't own a goal", field="owner_id")
         _check_parent(
             command.goal_id, command.parent_id, command.parent_chain, command.parent_exists
         )

@@ -13,7 +13,7 @@ from domain.errors import (
     DependencyCycle,
     InvalidInput,
     InvalidTransition,
-    MemberDeactivated,
+    MemberInactive,
     NotFound,
     ParentCycle,
 )
@@ -408,9 +408,7 @@ def _create(command: CreateIssue) -> list[IssueEvent]:
     require_non_negative(command.estimate, "estimate")
     _check_severity(command.kind, command.severity)
     if command.assignee_id is not None and not command.assignee_active:
-        raise MemberDeactivated(
-            "work can't be assigned to a deactivated member", field="assignee_id"
-        )
+        raise MemberInactive("work can't be assigned to a deactivated member", field="assignee_id")
     if command.parent_id == command.issue_id:
         raise ParentCycle("an issue can't be its own parent", field="parent_id")
     return [
@@ -487,7 +485,7 @@ def decide(command: IssueCommand, state: Issue | None, now: datetime) -> list[Is
             if assignee_id is None:
                 return [] if state.assignee_id is None else [IssueUnassigned()]
             if not active:
-                raise MemberDeactivated(
+                raise MemberInactive(
                     "work can't be assigned to a deactivated member", field="assignee_id"
                 )
             return [] if assignee_id == state.assignee_id else [IssueAssigned(assignee_id)]

@@ -18,7 +18,7 @@ from domain.errors import (
     AlreadyExists,
     InvalidInput,
     InvalidTransition,
-    MemberDeactivated,
+    MemberInactive,
     NotFound,
     RuleViolation,
 )
@@ -329,9 +329,9 @@ def _create(command: CreateOperation) -> OperationCreated:
     require_non_negative(command.estimate, "estimate")
     runbook = _runbook(command.runbook, "runbook")
     if not command.owner_active:
-        raise MemberDeactivated("a deactivated member can't own an operation", field="owner_id")
+        raise MemberInactive("a deactivated member can't own an operation", field="owner_id")
     if command.assignee_id is not None and not command.assignee_active:
-        raise MemberDeactivated("a deactivated member can't be assigned", field="assignee_id")
+        raise MemberInactive("a deactivated member can't be assigned", field="assignee_id")
     return OperationCreated(
         command.operation_id,
         title,
@@ -405,9 +405,7 @@ def decide(
         case ChangeOperationAssignee(assignee_id=assignee_id, assignee_active=active):
             _require_not_retired(state)
             if assignee_id is not None and not active:
-                raise MemberDeactivated(
-                    "a deactivated member can't be assigned", field="assignee_id"
-                )
+                raise MemberInactive("a deactivated member can't be assigned", field="assignee_id")
             if assignee_id == state.assignee_id:
                 return []
             return [OperationAssigneeChanged(assignee_id)]

@@ -12,7 +12,7 @@ from domain.errors import (
     AlreadyExists,
     InvalidInput,
     InvalidTransition,
-    MemberDeactivated,
+    MemberInactive,
     NotFound,
     ProjectClosed,
 )
@@ -272,7 +272,7 @@ def decide(command: ProjectCommand, state: Project | None, now: datetime) -> lis
             raise AlreadyExists(f"another project has the key {key}", field="key")
         _check_schedule(command.start_date, command.target_date)
         if not command.owner_active:
-            raise MemberDeactivated("a deactivated member can't own a project", field="owner_id")
+            raise MemberInactive("a deactivated member can't own a project", field="owner_id")
         return [
             ProjectCreated(
                 command.project_id,

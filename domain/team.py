@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import assert_never
 from uuid import UUID
 
-from domain.errors import AlreadyExists, MemberDeactivated, NotFound
+from domain.errors import AlreadyExists, MemberInactive, NotFound
 from domain.rules import require_non_negative, require_text
 
 # Commands
@@ -147,7 +147,7 @@ def decide(command: TeamCommand, state: Team | None, now: datetime) -> list[Team
             return [] if capacity == state.weekly_capacity else [TeamCapacitySet(capacity)]
         case AddTeamMember(member_id=member_id, member_active=active):
             if not active:
-                raise MemberDeactivated("a deactivated member can't join a team", field="member_id")
+                raise MemberInactive("a deactivated member can't join a team", field="member_id")
             return [] if member_id in state.member_ids else [TeamMemberAdded(member_id)]
         case RemoveTeamMember(member_id=member_id):
             if member_id not in state.member_ids:

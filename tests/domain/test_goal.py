@@ -17,7 +17,7 @@ from domain.errors import (
     DomainError,
     InvalidInput,
     InvalidTransition,
-    MemberDeactivated,
+    MemberInactive,
     NotFound,
     ParentCycle,
 )
@@ -80,7 +80,7 @@ def test_a_period_may_be_a_single_day() -> None:
 
 
 def test_a_deactivated_member_can_not_own_a_goal() -> None:
-    error = spec.given().rejects(create(owner_active=False), MemberDeactivated)
+    error = spec.given().rejects(create(owner_active=False), MemberInactive)
     assert error.field == "owner_id"
 
 

@@ -16,7 +16,7 @@ from domain.errors import (
     DependencyCycle,
     InvalidInput,
     InvalidTransition,
-    MemberDeactivated,
+    MemberInactive,
     NotFound,
     ParentCycle,
 )
@@ -197,7 +197,7 @@ def test_goals_given_at_creation_are_kept_once_each_and_become_goal_links() -> N
 
 def test_work_can_not_be_assigned_to_a_deactivated_member_at_creation() -> None:
     command = create(assignee_id=ALICE, assignee_active=False)
-    error = spec.given().rejects(command, MemberDeactivated)
+    error = spec.given().rejects(command, MemberInactive)
     assert error.field == "assignee_id"
 
 
@@ -685,7 +685,7 @@ def test_assigning_to_the_current_assignee_changes_nothing() -> None:
 
 def test_work_can_not_be_assigned_to_a_deactivated_member() -> None:
     command = issue.AssignIssue(ALICE, assignee_active=False)
-    error = spec.given(created).rejects(command, MemberDeactivated)
+    error = spec.given(created).rejects(command, MemberInactive)
     assert error.field == "assignee_id"
 
 

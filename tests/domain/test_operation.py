@@ -14,7 +14,7 @@ from domain.errors import (
     DomainError,
     InvalidInput,
     InvalidTransition,
-    MemberDeactivated,
+    MemberInactive,
     NotFound,
     RuleViolation,
 )
@@ -112,12 +112,12 @@ def test_runbook_items_must_not_be_empty() -> None:
 
 
 def test_a_deactivated_member_can_not_own_an_operation() -> None:
-    error = spec.given().rejects(replace(create, owner_active=False), MemberDeactivated)
+    error = spec.given().rejects(replace(create, owner_active=False), MemberInactive)
     assert error.field == "owner_id"
 
 
 def test_a_deactivated_member_can_not_be_the_default_assignee() -> None:
-    error = spec.given().rejects(replace(create, assignee_active=False), MemberDeactivated)
+    error = spec.given().rejects(replace(create, assignee_active=False), MemberInactive)
     assert error.field == "assignee_id"
 
 
@@ -411,7 +411,7 @@ def test_reassigning_to_the_same_member_changes_nothing() -> None:
 
 def test_a_deactivated_member_can_not_become_the_default_assignee() -> None:
     error = spec.given(created).rejects(
-        op.ChangeOperationAssignee(BOB, assignee_active=False), MemberDeactivated
+        op.ChangeOperationAssignee(BOB, assignee_active=False), MemberInactive
     )
     assert error.field == "assignee_id"
 

@@ -19,7 +19,7 @@ from domain.errors import (
     DomainError,
     InvalidInput,
     InvalidTransition,
-    MemberDeactivated,
+    MemberInactive,
     NotFound,
     ProjectClosed,
 )
@@ -112,7 +112,7 @@ def test_a_project_may_start_and_be_due_on_the_same_day() -> None:
 
 
 def test_a_deactivated_member_can_not_own_a_project() -> None:
-    assert spec.given().rejects(create(owner_active=False), MemberDeactivated).field == "owner_id"
+    assert spec.given().rejects(create(owner_active=False), MemberInactive).field == "owner_id"
 
 
 def test_a_project_can_not_be_created_twice() -> None:

@@ -1,7 +1,7 @@
 from uuid import uuid4
 
 from domain import team
-from domain.errors import AlreadyExists, InvalidInput, MemberDeactivated, NotFound
+from domain.errors import AlreadyExists, InvalidInput, MemberInactive, NotFound
 from tests.domain.spec import Spec
 
 spec = Spec(team.decide, team.evolve)
@@ -56,7 +56,7 @@ def test_an_active_member_joins_once() -> None:
 
 
 def test_a_deactivated_member_can_not_join() -> None:
-    spec.given(created).rejects(team.AddTeamMember(ALICE, member_active=False), MemberDeactivated)
+    spec.given(created).rejects(team.AddTeamMember(ALICE, member_active=False), MemberInactive)
 
 
 def test_a_member_leaves_a_team_they_are_in() -> None:

@@ -601,21 +601,7 @@ def _sums(*figures: tuple[str, str]) -> str:
 
 _OVERDUE = "{0}.due_date <> '' AND {0}.due_date < %s"
 _UPCOMING = "{0}.due_date >= %s AND {0}.due_date < %s"
-_TEAM_FIGURE_NAMES = (
-    "assigned_count",
-    "assigned_points",
-    "unestimated",
-    "unassigned_count",
-    "unassigned_points",
-    "wip",
-    "blocked",
-    "untriaged",
-    "overdue_count",
-    "overdue_points",
-    "upcoming_count",
-    "upcoming_points",
-)
-_TEAM_FIGURES = _sums(
+_TEAM_SUMS = (
     ("l.assigned_count", "assigned_count"),
     ("l.assigned_micropoints", "assigned_points"),
     ("l.unestimated", "unestimated"),
@@ -639,6 +625,8 @@ _TEAM_FIGURES = _sums(
         "upcoming_points",
     ),
 )
+_TEAM_FIGURES = _sums(*_TEAM_SUMS)
+_TEAM_FIGURE_NAMES = tuple(alias for _, alias in _TEAM_SUMS)
 _MEMBER_FIGURES = _sums(
     ("ml.open_count", "open_count"),
     ("ml.open_micropoints", "open_points"),

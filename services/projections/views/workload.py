@@ -4,8 +4,9 @@ The projection keeps every work item (issue or operation occurrence) with the fe
 needs, and per team a running total of its open work bucketed by due date (``wl_load``), so the
 summary of every team reads a handful of rows per team instead of every open item; "overdue" and
 "upcoming" are then sums over the buckets before, or just after, the day the view describes.
-Members' figures are summed the same way from per-member buckets (``wl_member_load``). Completions
-(issues moved to done, occurrences completed) are append-only facts, the source of throughput.
+Members' figures are summed the same way from per-member buckets (``wl_member_load``).
+Completions (issues moved to done, occurrences completed) are counted per ISO week for the team
+and for the assignee (``wl_throughput``), so eight weeks of throughput are eight rows per owner.
 """
 
 from __future__ import annotations
@@ -80,7 +81,6 @@ from services.projections.readmodel import (
     Snapshot,
     Table,
     iso_date,
-    micros,
 )
 
 NAME = "workload"
@@ -177,20 +177,18 @@ MEMBER_LOADS = Table(
     ),
     indexes=(("member_id", "due_date", *MEMBER_LOAD_FIGURES),),
 )
-COMPLETIONS = Table(
-    "wl_completion",
-    key=("position",),
+# Work completed in each ISO week (``week_start`` its Monday), by team and by member: a
+# completion counts once for its team and once for its assignee, wherever they were. Team and
+# member ids don't collide, so one table keyed by ``owner_id`` holds both.
+THROUGHPUT = Table(
+    "wl_throughput",
+    key=("owner_id", "week_start"),
     columns=(
-        Column("position", "int"),
-        Column("item_id"),
-        Column("team_id"),
-        Column("assignee_id"),
-        Column("estimate", "real"),
-        Column("occurred", "int"),
+        Column("owner_id"),
         Column("week_start"),
+        Column("completed", "int"),
+        Column("micropoints", "int"),
     ),
-    versioned=False,
-    indexes=(("team_id", "occurred"), ("assignee_id", "occurred")),
 )
 
 
@@ -323,18 +321,21 @@ def _week_start(moment: datetime) -> date:
 
 
 def _record_completion(change: _Change, item: Row) -> None:
-    change.writer.append(
-        COMPLETIONS.name,
-        {
-            "position": change.event.position,
-            "item_id": item["item_id"],
-            "team_id": item["team_id"],
-            "assignee_id": item["assignee_id"],
-            "estimate": item["estimate"],
-            "occurred": change.at,
-            "week_start": _week_start(change.event.metadata.occurred_at).isoformat(),
-        },
-    )
+    week_start = _week_start(change.event.metadata.occurred_at).isoformat()
+    points = _micropoints(item["estimate"])
+    for owner in (item["team_id"], item["assignee_id"]):
+        if owner is None:
+            continue
+        week = change.get(THROUGHPUT, (owner, week_start))
+        change.put(
+            THROUGHPUT,
+            {
+                "owner_id": owner,
+                "week_start": week_start,
+                "completed": (week["completed"] if week else 0) + 1,
+                "micropoints": (week["micropoints"] if week else 0) + points,
+            },
+        )
 
 
 @_on(TeamCreated)
@@ -505,7 +506,7 @@ class WorkloadProjection:
     """The read model behind ``/v1/views/workload``."""
 
     name: str = NAME
-    schema_version: int = 2
+    schema_version: int = 3
     tables: tuple[Table, ...] = (
         TEAMS,
         MEMBERS,
@@ -514,12 +515,12 @@ class WorkloadProjection:
         ITEMS,
         LOADS,
         MEMBER_LOADS,
-        COMPLETIONS,
+        THROUGHPUT,
     )
     event_types: frozenset[str] | None = _handlers.type_names()
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
-        """Records what ``event`` changes in teams, members, work items, loads, completions."""
+        """Records what ``event`` changes in teams, members, work items, loads, throughput."""
         _handlers.apply(writer, event)
 
 
@@ -537,8 +538,6 @@ class _Period:
     today: str
     horizon: str
     first_week: date
-    since: int
-    until: int
 
     @classmethod
     def of(cls, now: datetime) -> _Period:
@@ -548,8 +547,6 @@ class _Period:
             today=today.isoformat(),
             horizon=(today + timedelta(days=UPCOMING_DAYS)).isoformat(),
             first_week=first_week,
-            since=micros(datetime.combine(first_week, datetime.min.time(), UTC)),
-            until=micros(now),
         )
 
     @property
@@ -733,11 +730,12 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
     membership, membership_params = snapshot.visible("ms")
     member, member_params = snapshot.visible("m")
     member_load, member_load_params = snapshot.visible("ml")
+    week, week_params = snapshot.visible("w")
     crew = (
         f"FROM {snapshot.name(MEMBERSHIPS)} ms JOIN {snapshot.name(MEMBERS)} m "
         f"ON m.member_id = ms.member_id AND {member} "
     )
-    found, members, completions = view.fetch_each(
+    found, members, weeks = view.fetch_each(
         Statement(
             f"SELECT t.team_id, t.name, t.weekly_capacity, {_TEAM_FIGURES} "
             f"FROM {snapshot.name(TEAMS)} t LEFT JOIN {snapshot.name(LOADS)} l "
@@ -762,26 +760,19 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
             ),
             prepare=True,
         ),
-        # Both at once: the team's completions, and each member's wherever they were.
+        # Both at once: the team's weeks, and each member's (wherever they worked).
         Statement(
-            "SELECT NULL AS who, week_start, COUNT(*) AS completed, "
-            "SUM(COALESCE(estimate, 0)) AS estimate "
-            f"FROM {snapshot.name(COMPLETIONS)} WHERE team_id = %s "
-            "AND occurred >= %s AND occurred <= %s GROUP BY week_start "
-            "UNION ALL SELECT assignee_id AS who, week_start, COUNT(*) AS completed, "
-            "SUM(COALESCE(estimate, 0)) AS estimate "
-            f"FROM {snapshot.name(COMPLETIONS)} WHERE assignee_id IN "
-            f"(SELECT ms.member_id {crew}WHERE {membership} AND ms.team_id = %s) "
-            "AND occurred >= %s AND occurred <= %s GROUP BY assignee_id, week_start",
+            f"SELECT w.owner_id, w.week_start, w.completed, w.micropoints "
+            f"FROM {snapshot.name(THROUGHPUT)} w WHERE {week} AND w.week_start >= %s "
+            "AND (w.owner_id = %s OR w.owner_id IN "
+            f"(SELECT ms.member_id {crew}WHERE {membership} AND ms.team_id = %s))",
             (
+                *week_params,
+                period.first_week.isoformat(),
                 str(team_id),
-                period.since,
-                period.until,
                 *member_params,
                 *membership_params,
                 str(team_id),
-                period.since,
-                period.until,
             ),
             prepare=True,
         ),
@@ -789,8 +780,10 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
     if not found:
         raise ProblemError(404, "not_found", "no such team")
     throughput: dict[str | None, dict[str, tuple[int, float]]] = {}
-    for who, week_start, completed, estimate in completions:
-        throughput.setdefault(who, {})[week_start] = (int(completed), _summed(estimate))
+    team_key = str(team_id)
+    for owner, week_start, completed, micropoints in weeks:
+        who = None if owner == team_key else owner
+        throughput.setdefault(who, {})[week_start] = (int(completed), _points(micropoints))
     # The answer is validated once, as a whole, from plain values: far cheaper than building
     # its hundreds of small models (eight weeks for the team and each member) one by one.
     workloads = []

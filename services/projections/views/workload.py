@@ -764,8 +764,9 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> TeamWork
         Statement(
             f"SELECT w.owner_id, w.week_start, w.completed, w.micropoints "
             f"FROM {snapshot.name(THROUGHPUT)} w WHERE {week} AND w.week_start >= %s "
-            "AND (w.owner_id = %s OR w.owner_id IN "
-            f"(SELECT ms.member_id {crew}WHERE {membership} AND ms.team_id = %s))",
+            # One list of owners (not "team OR member"), so that each is an index lookup.
+            "AND w.owner_id IN (SELECT CAST(%s AS TEXT) "
+            f"UNION ALL SELECT ms.member_id {crew}WHERE {membership} AND ms.team_id = %s)",
             (
                 *week_params,
                 period.first_week.isoformat(),

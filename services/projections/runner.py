@@ -306,12 +306,12 @@ class ProjectionWorker:
             cache = RowCache(capacity=None)
         else:
             far_behind = self.store.last_position() - state.position >= self.warm_up_behind
-            fits = (
-                largest_current_table(self.backend, self.projection, state.generation)
-                <= self.cache_capacity
-            )
             cache = RowCache(self.cache_capacity)
-            if far_behind or fits:
+            if (
+                far_behind
+                or largest_current_table(self.backend, self.projection, state.generation)
+                <= self.cache_capacity
+            ):
                 loaded, warm = load_current_rows(self.backend, self.projection)
                 if loaded is not None:
                     state, cache = loaded, warm

@@ -204,7 +204,7 @@ def _micropoints(estimate: float | None) -> int:
 
 
 def _points(micropoints: Any) -> float:
-    # PostgreSQL sums integers as numeric, which arrives as Decimal.
+    # A sum over no rows is null.
     return int(micropoints or 0) / MICRO
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from contracts.views.workload import TeamWorkloadDetail, WorkloadPage
 from services.app import Runtime, build_runtime
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend
@@ -114,7 +115,11 @@ def read(client: TestClient, runtime: Runtime, headers: Headers, path: str, **pa
     query = {"min_position": runtime.store.last_position(), **params}
     response = client.get(path, params=query, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()
+    answer = response.json()
+    # The answer is written without the model: it must be exactly what the model describes.
+    model = WorkloadPage if path == "/v1/views/workload" else TeamWorkloadDetail
+    assert model.model_validate(answer).model_dump(mode="json") == answer
+    return answer
 
 
 def summary(client: TestClient, runtime: Runtime, headers: Headers, **params: Any) -> Any:

@@ -55,6 +55,7 @@ from domain.operation import (
 from domain.project import ProjectCreated, ProjectGoalLinked, ProjectRenamed
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.http import ProblemError, problem_responses
+from services.infrastructure.store import Statement
 from services.projections.dispatch import Change as _Change
 from services.projections.dispatch import EventHandlers
 from services.projections.query import (
@@ -463,17 +464,25 @@ class _Ranked:
 
 def _visible_in(
     view: ViewRequest, snapshot: Snapshot, table: Table, columns: str, key: str, ids: Sequence[str]
-) -> list[tuple[Any, ...]]:
-    """The visible rows of ``table`` whose ``key`` is one of ``ids``."""
+) -> Statement | None:
+    """The read of the visible rows of ``table`` whose ``key`` is one of ``ids``; ``None`` when
+    there are no ``ids``, so nothing to read."""
     if not ids:
-        return []
+        return None
     visible, params = snapshot.visible()
     matching, values = one_of(view, key, ids)
-    return view.fetchall(
+    return Statement(
         f"SELECT {columns} FROM {snapshot.name(table)} WHERE {visible} AND {matching}",
         (*params, *values),
         prepare=True,
     )
+
+
+def _fetch_each(view: ViewRequest, *reads: Statement | None) -> list[list[tuple[Any, ...]]]:
+    """The rows of each read, sent together (one round trip on PostgreSQL); none for ``None``."""
+    wanted = [read for read in reads if read is not None]
+    found = iter(view.fetch_each(*wanted) if wanted else [])
+    return [next(found) if read is not None else [] for read in reads]
 
 
 def _is_overdue(row: dict[str, Any], today: date, today_iso: str) -> bool:
@@ -551,14 +560,20 @@ def _reasons(
     return reasons
 
 
-def _waiting_ids(entry: _Ranked, owner: str) -> set[str]:
-    waiting = set(_ids(entry.row["watchers"]))
-    for blocked in entry.blocks:
+def _waiting_ids(row: dict[str, Any], blocks: list[_Blocked], owner: str) -> set[str]:
+    waiting = set(_ids(row["watchers"]))
+    for blocked in blocks:
         waiting.update(blocked.watchers)
         if blocked.assignee_id:
             waiting.add(blocked.assignee_id)
     waiting.discard(owner)
     return waiting
+
+
+def _members_in(view: ViewRequest, snapshot: Snapshot, people: set[str]) -> Statement | None:
+    return _visible_in(
+        view, snapshot, MEMBERS, "member_id, name, active", "member_id", sorted(people)
+    )
 
 
 def _decode_rank(cursor: str | None) -> Rank | None:
@@ -581,17 +596,15 @@ def _open_items(view: ViewRequest, snapshot: Snapshot, member_id: str) -> list[d
     ]
 
 
-def _blocked_by(
-    view: ViewRequest, snapshot: Snapshot, item_ids: Sequence[str]
-) -> dict[str, list[_Blocked]]:
-    """The open issues waiting on each of ``item_ids``, oldest first."""
+def _blocked_by(view: ViewRequest, snapshot: Snapshot, item_ids: Sequence[str]) -> Statement | None:
+    """The read of the open issues waiting on each of ``item_ids``, oldest first (rows for
+    ``_blocks``)."""
     if not item_ids:
-        return {}
+        return None
     dependency, dependency_params = snapshot.visible("d")
     blocked_issue, blocked_params = snapshot.visible("b")
     matching, values = one_of(view, "d.blocker_id", item_ids)
-    found: dict[str, list[_Blocked]] = {}
-    for blocker, blocked_id, key, title, assignee_id, watchers in view.fetchall(
+    return Statement(
         "SELECT d.blocker_id, b.item_id, b.key, b.title, b.assignee_id, b.watchers "
         f"FROM {snapshot.name(DEPENDENCIES)} d JOIN {snapshot.name(ITEMS)} b "
         f"ON b.item_id = d.blocked_id AND {blocked_issue} "
@@ -599,27 +612,53 @@ def _blocked_by(
         "ORDER BY b.created, b.item_id",
         (*blocked_params, *dependency_params, *values),
         prepare=True,
-    ):
+    )
+
+
+def _blocks(rows: Sequence[tuple[Any, ...]]) -> dict[str, list[_Blocked]]:
+    found: dict[str, list[_Blocked]] = {}
+    for blocker, blocked_id, key, title, assignee_id, watchers in rows:
         found.setdefault(blocker, []).append(
             _Blocked(blocked_id, key, title, assignee_id, _ids(watchers))
         )
     return found
 
 
+def _people(
+    items: Sequence[tuple[dict[str, Any], list[_Blocked]]], member_id: str
+) -> tuple[dict[str, set[str]], set[str]]:
+    """Who waits on each of ``items`` (rows with what they block), by item id, and everyone
+    an answer listing them names."""
+    waiting = {row["item_id"]: _waiting_ids(row, blocks, member_id) for row, blocks in items}
+    people = {member_id}
+    for row, blocks in items:
+        people.update(waiting[row["item_id"]])
+        people.update(b.assignee_id for b in blocks if b.assignee_id)
+    return waiting, people
+
+
 def _read_queue(
     view: ViewRequest, snapshot: Snapshot, member_id: str, limit: int, after: Rank | None
 ) -> dict[str, Any]:
-    """The queue page as ``QueuePage`` describes it, in plain data (the tests check the shape)."""
+    """The queue page as ``QueuePage`` describes it, in plain data (the tests check the shape).
+
+    Reads that don't depend on each other travel together: the items; then what they block
+    and their projects; then the goals they serve and, when the whole queue is one page, the
+    members it names (a longer queue names only its page's, known once it is ranked)."""
     today = view.now.astimezone(UTC).date()
     today_iso = today.isoformat()
     rows = _open_items(view, snapshot, member_id)
-    blocks = _blocked_by(view, snapshot, [row["item_id"] for row in rows])
     project_ids = sorted({row["project_id"] for row in rows if row["project_id"]})
-    projects = {
-        project_id: (key, name, _ids(goal_ids))
-        for project_id, key, name, goal_ids in _visible_in(
+    blocked_rows, project_rows = _fetch_each(
+        view,
+        _blocked_by(view, snapshot, [row["item_id"] for row in rows]),
+        _visible_in(
             view, snapshot, PROJECTS, "project_id, key, name, goal_ids", "project_id", project_ids
-        )
+        ),
+    )
+    blocks = _blocks(blocked_rows)
+    projects = {
+        project_id: (key, name, _ids(goal_ids)) for project_id, key, name, goal_ids in project_rows
     }
     linked = {
         row["item_id"]: _linked_goals(
@@ -628,12 +667,17 @@ def _read_queue(
         for row in rows
     }
     goal_ids = sorted({goal_id for goals in linked.values() for goal_id, _ in goals})
-    goals = {
-        goal_id: (title, status)
-        for goal_id, title, status in _visible_in(
-            view, snapshot, GOALS, "goal_id, title, status", "goal_id", goal_ids
+    goals_read = _visible_in(view, snapshot, GOALS, "goal_id, title, status", "goal_id", goal_ids)
+    one_page = after is None and len(rows) <= limit
+    if one_page:
+        # Every item is on the page, so who it names is known before the ranking.
+        waiting, people = _people(
+            [(row, blocks.get(row["item_id"], [])) for row in rows], member_id
         )
-    }
+        goal_rows, member_rows = _fetch_each(view, goals_read, _members_in(view, snapshot, people))
+    else:
+        goal_rows = _fetch_each(view, goals_read)[0]
+    goals = {goal_id: (title, status) for goal_id, title, status in goal_rows}
     active_goals = {goal_id for goal_id, (_, status) in goals.items() if status == ACTIVE_GOAL}
     ranked = sorted(
         (
@@ -653,17 +697,10 @@ def _read_queue(
     )
     remaining = [entry for entry in ranked if after is None or entry.rank > after]
     page = remaining[:limit]
-    waiting = {entry.row["item_id"]: _waiting_ids(entry, member_id) for entry in page}
-    people = {member_id}
-    for entry in page:
-        people.update(waiting[entry.row["item_id"]])
-        people.update(b.assignee_id for b in entry.blocks if b.assignee_id)
-    members = {
-        person: (name, active)
-        for person, name, active in _visible_in(
-            view, snapshot, MEMBERS, "member_id, name, active", "member_id", sorted(people)
-        )
-    }
+    if not one_page:
+        waiting, people = _people([(entry.row, entry.blocks) for entry in page], member_id)
+        member_rows = _fetch_each(view, _members_in(view, snapshot, people))[0]
+    members = {person: (name, active) for person, name, active in member_rows}
     if member_id not in members:
         raise ProblemError(404, "not_found", "no such member")
 

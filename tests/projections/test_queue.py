@@ -602,6 +602,34 @@ def test_given_a_queue_longer_than_a_page_then_the_cursor_walks_it_in_order(
     assert walked == whole == ["urgent", "high", "medium", "low", "none"]
 
 
+def test_given_a_queue_walked_page_by_page_then_each_item_names_who_waits_as_in_the_whole_queue(
+    client: TestClient, runtime: Runtime, admin: Headers, team: str, me: str
+) -> None:
+    bob = add_member(client, admin, team, "Bob")
+    carol = add_member(client, admin, team, "Carol")
+    mine = [create_issue(client, admin, team, title=f"mine {n}", assignee_id=me) for n in range(5)]
+    for n, issue_id in enumerate(mine):
+        waiting = create_issue(
+            client, admin, team, title=f"theirs {n}", assignee_id=(bob, carol)[n % 2]
+        )
+        depend(client, admin, waiting, issue_id)
+        watch(client, admin, issue_id if n % 2 else waiting, (carol, bob)[n % 2])
+    whole = queue(client, runtime, admin, me)
+
+    walked: list[Any] = []
+    cursor = None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = queue(client, runtime, admin, me, **params)
+        walked += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert walked == whole["items"]
+    assert all(item["waiting"] and item["blocks"] for item in walked)
+
+
 @pytest.mark.parametrize("cursor", ["not-a-cursor", "WyJhIl0"])
 def test_given_a_cursor_this_api_never_gave_then_the_queue_answers_400(
     client: TestClient, admin: Headers, me: str, cursor: str

@@ -1,4 +1,5 @@
-"""A small closed-loop HTTP/1.1 load generator: keep-alive connections, one request in flight each.
+"""A small HTTP/1.1 load generator: keep-alive connections, one request in flight each, either
+closed loop (each connection sends as soon as its last answer came) or paced (open loop).
 
 It runs in a process of its own so its work does not share the server's interpreter lock, and
 it speaks raw HTTP over asyncio streams because general-purpose clients cost more per request
@@ -99,6 +100,54 @@ def run_load(
             )
         )
         result.elapsed = time.perf_counter() - started
+
+    asyncio.run(main())
+    return result
+
+
+def run_paced(
+    host: str,
+    port: int,
+    token: str,
+    source: RequestSource,
+    connections: int,
+    rate: float,
+    seconds: float,
+) -> LoadResult:
+    """Open loop at ``rate`` requests/s for ``seconds``: request ``n`` is due at
+    ``start + n / rate``, round robin over the connections.
+
+    A request's latency runs from the moment it was due, not from when it left: a connection
+    still waiting on a slow answer sends its next request late, and that wait is the server's
+    doing, so it counts (otherwise a slow server would slow the load and hide its own queueing).
+    """
+    result = LoadResult()
+
+    async def connection(index: int, start: float) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        prefix = (
+            f"Host: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        )
+        try:
+            for turn, (method, path, body) in enumerate(source(index)):
+                due = start + (turn * connections + index) / rate
+                if due >= start + seconds:
+                    break
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                head = f"{method} {path} HTTP/1.1\r\n{prefix}Content-Length: {len(body)}\r\n\r\n"
+                writer.write(head.encode() + body)
+                status = await _read_response(reader)
+                result.latencies.append(time.perf_counter() - due)
+                result.statuses[status] += 1
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        start = time.perf_counter() + 0.2
+        await asyncio.gather(*(connection(index, start) for index in range(connections)))
+        result.elapsed = time.perf_counter() - start
 
     asyncio.run(main())
     return result

@@ -32,6 +32,11 @@ from services.infrastructure.store import (
 )
 
 EVENTS_TABLE = "workledger_events"
+# Every process creates what is missing as it starts: the log's table and its notification
+# function (which the library replaces on every start), tokens, relay positions, views. DDL run
+# at once on one catalog entry fails ("tuple concurrently updated", or a duplicate type for two
+# CREATE TABLE IF NOT EXISTS), so set-ups take turns under this advisory lock.
+SETUP_LOCK = 0x776C5F7365747570
 log = logging.getLogger("workledger.postgres")
 
 SCHEMA = """
@@ -262,9 +267,13 @@ class PostgresBackend:
         self.datastore = datastore
         self.url = url
         self.recorder = PostgresApplicationRecorder(datastore, events_table_name=EVENTS_TABLE)
-        self.recorder.create_table()
-        with datastore.transaction(commit=True) as cursor:
-            cursor.execute(SCHEMA)
+        # The library sets its table up on connections of its own, so the turn is a session
+        # lock on one more connection, held until it closes.
+        with self._connect() as turn:
+            turn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
+            self.recorder.create_table()
+            with datastore.transaction(commit=True) as cursor:
+                cursor.execute(SCHEMA)
         self.channel = self.recorder.channel_name
         self._listener = _Listener(self._connect, self.channel)
 
@@ -283,6 +292,12 @@ class PostgresBackend:
             conn.cursor(row_factory=tuple_row) as cursor,
         ):
             yield PostgresCursor(cursor)
+
+    @contextmanager
+    def setup_transaction(self) -> Iterator[PostgresCursor]:
+        with self.transaction() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
+            yield cursor
 
     @contextmanager
     def read_transaction(self) -> Iterator[PostgresCursor]:

@@ -181,6 +181,12 @@ class SQLiteBackend:
             yield _Cursor(cursor)
 
     @contextmanager
+    def setup_transaction(self) -> Iterator[_Cursor]:
+        # SQLite runs one writing transaction at a time, across processes too.
+        with self.transaction() as cursor:
+            yield cursor
+
+    @contextmanager
     def read_transaction(self) -> Iterator[_Cursor]:
         # A deferred transaction in WAL mode reads one snapshot until it ends.
         with (

@@ -185,6 +185,13 @@ class Backend(Protocol):
         """A read-only transaction whose queries all see one snapshot."""
         ...
 
+    def setup_transaction(self) -> AbstractContextManager[SqlCursor]:
+        """A transaction that creates what is missing (tables, indexes), as every process does
+        when it starts. Such transactions take turns across processes: two at once would fail
+        on the catalog (PostgreSQL's ``CREATE TABLE IF NOT EXISTS`` is not safe against itself).
+        """
+        ...
+
     def commit_generation(self) -> int:
         """A counter that moves whenever this process learns of a commit."""
         ...

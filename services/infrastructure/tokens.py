@@ -45,11 +45,12 @@ class TokenStore:
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
-        backend.execute(
-            "CREATE TABLE IF NOT EXISTS workledger_tokens ("
-            " id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
-            " member_id TEXT, created_at TEXT NOT NULL, revoked_at TEXT)"
-        )
+        with backend.setup_transaction() as cursor:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS workledger_tokens ("
+                " id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+                " member_id TEXT, created_at TEXT NOT NULL, revoked_at TEXT)"
+            )
         self._cache: dict[str, Principal] = {}
 
     def create(self, role: Role, member_id: UUID | None = None) -> str:

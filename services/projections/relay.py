@@ -99,11 +99,12 @@ class RelayPositions:
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
-        backend.execute(
-            f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} ("
-            " name TEXT PRIMARY KEY, position BIGINT NOT NULL, updated_at TEXT NOT NULL,"
-            " last_error TEXT, last_error_at TEXT)"
-        )
+        with backend.setup_transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {POSITIONS_TABLE} ("
+                " name TEXT PRIMARY KEY, position BIGINT NOT NULL, updated_at TEXT NOT NULL,"
+                " last_error TEXT, last_error_at TEXT)"
+            )
 
     def load(self, name: str) -> int:
         rows = self._backend.fetchall(

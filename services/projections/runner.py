@@ -143,17 +143,9 @@ def load_current_rows(
     return state, cache
 
 
-# Every process sets its views up as it starts: on PostgreSQL they take turns under this
-# advisory lock, as two concurrent CREATE TABLE IF NOT EXISTS of one table can both create it
-# (and one fails on the catalog's unique index).
-_SETUP_LOCK = 0x776C5F7365747570
-
-
 def ensure_projection(backend: Backend, projection: Projection) -> ProjectionState:
     """Creates the projection's bookkeeping and tables if missing; a new schema starts afresh."""
-    with backend.transaction() as cursor:
-        if backend.name == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
+    with backend.setup_transaction() as cursor:
         cursor.execute(POSITIONS_DDL)
         cursor.execute(_READ_STATE, (projection.name,))
         found = cursor.fetchone()

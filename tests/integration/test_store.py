@@ -45,7 +45,11 @@ from services.infrastructure.store import (
     VersionConflict,
     iter_pages,
 )
-from tests.conftest import FrozenClock
+from services.infrastructure.tokens import TokenStore
+from services.projections.relay import RelayPositions
+from services.projections.runner import ensure_projection
+from services.projections.views.queue import PROJECTION as QUEUE
+from tests.conftest import FrozenClock, create_database, drop_database
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 EMAIL = "member.email"
@@ -886,3 +890,37 @@ def test_a_lock_whose_connection_is_terminated_is_lost_and_free(
     taken = _try_until(postgres_backend, "relay:orders", 5.0)
     assert taken is not None
     taken.release()
+
+
+# Setting up a database
+
+STARTING_AT_ONCE = 6
+
+
+def test_processes_starting_at_once_on_one_database_all_set_it_up(
+    postgres_server_url: str,
+) -> None:
+    """``api`` and ``worker`` started together both create what they need if it is missing:
+    the log's table, its notification function (replaced on every start), tokens, relay
+    positions, views. Concurrent DDL on one catalog entry fails ("tuple concurrently updated"),
+    so they must take turns."""
+    url = create_database(postgres_server_url, "workledger_setup")
+    try:
+        for _ in range(3):
+            ready = threading.Barrier(STARTING_AT_ONCE)
+
+            def start(ready: threading.Barrier) -> None:
+                ready.wait()
+                backend = PostgresBackend.from_url(url, pool_size=1, max_overflow=1)
+                try:
+                    TokenStore(backend)
+                    RelayPositions(backend)
+                    ensure_projection(backend, QUEUE)
+                finally:
+                    backend.close()
+
+            with ThreadPoolExecutor(STARTING_AT_ONCE) as pool:
+                for started in [pool.submit(start, ready) for _ in range(STARTING_AT_ONCE)]:
+                    started.result()
+    finally:
+        drop_database(postgres_server_url, url)

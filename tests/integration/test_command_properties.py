@@ -63,7 +63,7 @@ TABLE: dict[str, set[str]] = {
 
 
 def context(clock: FrozenClock) -> CommandContext:
-    """What the routes' ``command_context`` builds for an authenticated caller."""
+    """What a command route's ``Run`` carries for an authenticated caller."""
     return CommandContext(
         actor="member:test",
         principal="token:test",

@@ -14,7 +14,7 @@ from contracts.answers import TickAnswer
 from domain import operation
 from domain.catalog import OPERATION
 from services.command import actions
-from services.command.deps import Context, Run, SchedulerDep
+from services.command.deps import Run, SchedulerDep
 from services.command.routes.common import CHANGED, CREATED, RESPONSES
 from services.infrastructure.http import ProblemError
 
@@ -42,9 +42,7 @@ def change_cadence(operation_id: UUID, data: body.ChangeCadence, run: Run) -> Re
 
 
 @router.post("/operations/tick", status_code=200, response_model=TickAnswer, responses=RESPONSES)
-def tick_operations(
-    context: Context, scheduler: SchedulerDep, run: Run, data: body.Tick | None = None
-) -> Response:
+def tick_operations(scheduler: SchedulerDep, run: Run, data: body.Tick | None = None) -> Response:
     """Creates every operation's occurrences due up to `until` (default: now + horizon).
 
     Ticking again schedules nothing twice; with the same `Idempotency-Key`, a retry answers
@@ -59,7 +57,7 @@ def tick_operations(
         )
 
     def schedule() -> tuple[int, dict[str, Any]]:
-        result = scheduler.tick(context, tick.until)
+        result = scheduler.tick(run.context, tick.until)
         answer = {
             "operations": result.operations,
             "scheduled": result.scheduled,

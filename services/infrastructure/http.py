@@ -9,11 +9,12 @@ from typing import Annotated, Any
 import anyio.to_thread
 import orjson
 from eventsourcing.persistence import PersistenceError
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from psycopg import Error as PsycopgError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.answers import Problem
@@ -297,3 +298,48 @@ async def authenticate(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+class Routes(APIRouter):
+    """An ``APIRouter`` that turns a request away at once when its path can match none of its
+    routes, because it starts with none of their fixed beginnings (``/v1/issues`` of
+    ``/v1/issues/{issue_id}/assign``).
+
+    FastAPI tries an included router by trying its routes one by one, and every router in turn
+    until one has the route: route matching was about a tenth of the API's CPU time on a command,
+    and a query is tried against every command route first. A prefix test leaves the matching to
+    the routers that may have the route. ``include_routes`` tells the router its beginnings.
+    """
+
+    beginnings: tuple[str, ...] = ()
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if self.beginnings:
+            path: str = scope["path"]
+            root: str = scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            if not path.startswith(self.beginnings):
+                return Match.NONE, {}
+        return super().matches(scope)
+
+
+def include_routes(app: FastAPI, routes: Routes, prefix: str = "") -> None:
+    """Adds ``routes`` to ``app`` under ``prefix``."""
+    beginnings: set[str] = set()
+    for route in routes.routes:
+        path = getattr(route, "path", None)
+        if not isinstance(path, str):
+            # A route without a path (a host, say) may match anything: no beginnings at all.
+            beginnings.clear()
+            break
+        beginnings.add((prefix + path).split("{", 1)[0])
+    # "/v1/teams" covers "/v1/teams/": the shortest beginnings suffice.
+    routes.beginnings = tuple(
+        sorted(
+            beginning
+            for beginning in beginnings
+            if not any(beginning.startswith(other) for other in beginnings - {beginning})
+        )
+    )
+    app.include_router(routes, prefix=prefix)

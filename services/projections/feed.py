@@ -26,14 +26,20 @@ from uuid import UUID
 import anyio
 import anyio.to_thread
 import uvicorn
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from contracts.cloudevents import CloudEvent
 from contracts.events import EventContract, UnknownEventContract
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import CurrentPrincipal, ProblemError, problem_responses
+from services.infrastructure.http import (
+    CurrentPrincipal,
+    ProblemError,
+    Routes,
+    include_routes,
+    problem_responses,
+)
 from services.infrastructure.store import MAX_POSITION, EventStore
 from services.projections.cloudevents import CloudEventMapper
 
@@ -297,7 +303,7 @@ ObjectFilter = Annotated[
 def include_event_feed(app: FastAPI) -> None:
     """Adds ``GET /v1/events`` and ``GET /v1/events/stream``, which serve from
     ``app.state.event_feed`` (an ``EventFeed``)."""
-    router = APIRouter(prefix="/v1", tags=["events"])
+    router = Routes(prefix="/v1", tags=["events"])
 
     @router.get(
         "/events",
@@ -375,7 +381,7 @@ def include_event_feed(app: FastAPI) -> None:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    app.include_router(router)
+    include_routes(app, router)
 
 
 class FeedServer(uvicorn.Server):

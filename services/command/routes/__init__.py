@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.command.routes import goals, issues, members, operations, projects, teams
+from services.infrastructure.http import include_routes
 
 
 def include_command_api(app: FastAPI) -> None:
     """Every command route under ``/v1``. Each takes ``Run``, the dependency that authorises
     the caller for the route's command by its role (tests check that every route does)."""
     for module in (teams, members, goals, projects, issues, operations):
-        app.include_router(module.router, prefix="/v1")
+        include_routes(app, module.router, prefix="/v1")

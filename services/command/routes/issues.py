@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from contracts import commands as body
@@ -14,8 +13,9 @@ from domain.catalog import ISSUE
 from services.command import actions
 from services.command.deps import Run
 from services.command.routes.common import CHANGED, CREATED
+from services.infrastructure.http import Routes
 
-router = APIRouter(tags=["issues"])
+router = Routes(tags=["issues"])
 
 
 @router.post("/issues", **CREATED)

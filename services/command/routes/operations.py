@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from contracts import commands as body
@@ -16,9 +15,9 @@ from domain.catalog import OPERATION
 from services.command import actions
 from services.command.deps import Run, SchedulerDep
 from services.command.routes.common import CHANGED, CREATED, RESPONSES
-from services.infrastructure.http import ProblemError
+from services.infrastructure.http import ProblemError, Routes
 
-router = APIRouter(tags=["operations"])
+router = Routes(tags=["operations"])
 
 
 @router.post("/operations", **CREATED)

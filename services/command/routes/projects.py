@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from contracts import commands as body
@@ -12,8 +11,9 @@ from domain.catalog import PROJECT
 from services.command import actions
 from services.command.deps import Run
 from services.command.routes.common import CHANGED, CREATED
+from services.infrastructure.http import Routes
 
-router = APIRouter(tags=["projects"])
+router = Routes(tags=["projects"])
 
 
 @router.post("/projects", **CREATED)

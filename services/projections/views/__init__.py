@@ -13,6 +13,7 @@ from types import ModuleType
 
 from fastapi import FastAPI
 
+from services.infrastructure.http import include_routes
 from services.projections.runner import Projection
 
 
@@ -35,4 +36,4 @@ def all_projections() -> tuple[Projection, ...]:
 def include_query_api(app: FastAPI) -> None:
     """The query routes of every read model under ``/v1``."""
     for module in _view_modules():
-        app.include_router(module.router, prefix="/v1")
+        include_routes(app, module.router, prefix="/v1")

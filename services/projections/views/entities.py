@@ -22,7 +22,7 @@ from typing import Annotated, Any, TypeVar, assert_never
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from contracts.commands import WEEKDAYS
 from contracts.views.entities import (
@@ -50,7 +50,7 @@ from contracts.views.entities import (
 from domain import goal, issue, member, operation, project, team
 from domain.cadence import Cadence
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import ProblemError, problem_responses
+from services.infrastructure.http import ProblemError, Routes, problem_responses
 from services.infrastructure.store import SqlCursor
 from services.projections.query import (
     DEFAULT_LIMIT,
@@ -688,7 +688,7 @@ PROJECTION = EntitiesProjection()
 
 # Queries
 
-router = APIRouter(tags=["entities"], responses=problem_responses(400, 404, 409))
+router = Routes(tags=["entities"], responses=problem_responses(400, 404, 409))
 
 _SELECTED = ("id", "version", "position", "valid_from", "created_position", "doc")
 

@@ -30,7 +30,7 @@ from typing import Annotated, Any, assert_never
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from contracts.views.history import (
     GENESIS_HASH,
@@ -43,7 +43,7 @@ from contracts.views.history import (
 from domain import goal, issue, member, operation, project, team
 from domain.catalog import kind_of_event
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import ProblemError, problem_responses
+from services.infrastructure.http import ProblemError, Routes, problem_responses
 from services.projections.query import (
     DEFAULT_LIMIT,
     Cursor,
@@ -632,7 +632,7 @@ PROJECTION = HistoryProjection()
 
 # Queries
 
-router = APIRouter(tags=["history"], responses=problem_responses(400, 409))
+router = Routes(tags=["history"], responses=problem_responses(400, 409))
 
 
 def _parse_time(value: str | None, field: str) -> int | None:

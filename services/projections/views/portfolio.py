@@ -34,7 +34,7 @@ from typing import Annotated, Any, Final, get_args
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 
 from contracts.views.portfolio import Portfolio, ProjectStatus
@@ -90,7 +90,7 @@ from domain.project import (
 from domain.project import ProjectStatus as ProjectLifecycle
 from domain.team import TeamCreated, TeamRenamed
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import problem_responses
+from services.infrastructure.http import Routes, problem_responses
 from services.infrastructure.store import Statement
 from services.projections.query import (
     DEFAULT_LIMIT,
@@ -1213,7 +1213,7 @@ def read_portfolio(
     return orjson.dumps(document, option=orjson.OPT_UTC_Z)
 
 
-router = APIRouter(tags=["views"])
+router = Routes(tags=["views"])
 
 
 @router.get(

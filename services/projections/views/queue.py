@@ -18,7 +18,6 @@ from typing import Any, Literal
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from contracts.views.queue import QueuePage
@@ -54,7 +53,7 @@ from domain.operation import (
 )
 from domain.project import ProjectCreated, ProjectGoalLinked, ProjectRenamed
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import ProblemError, problem_responses
+from services.infrastructure.http import ProblemError, Routes, problem_responses
 from services.infrastructure.store import Statement
 from services.projections.dispatch import Change as _Change
 from services.projections.dispatch import EventHandlers
@@ -769,7 +768,7 @@ def _read_queue(
     }
 
 
-router = APIRouter(tags=["views"])
+router = Routes(tags=["views"])
 
 
 @router.get(

@@ -19,7 +19,6 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from contracts.views.workload import (
@@ -59,7 +58,7 @@ from domain.team import (
     TeamRenamed,
 )
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.http import ProblemError, problem_responses
+from services.infrastructure.http import ProblemError, Routes, problem_responses
 from services.infrastructure.store import Statement
 from services.projections.dispatch import Change as _Change
 from services.projections.dispatch import EventHandlers
@@ -829,7 +828,7 @@ def _json(answer: dict[str, Any]) -> Response:
     return Response(orjson.dumps(answer), media_type="application/json")
 
 
-router = APIRouter(tags=["views"])
+router = Routes(tags=["views"])
 
 
 @router.get("/views/workload", response_model=WorkloadPage, responses=problem_responses(400, 409))

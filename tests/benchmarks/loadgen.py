@@ -55,6 +55,16 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
+def _prefix(host: str, token: str) -> str:
+    """The headers every request of a run carries."""
+    return f"Host: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+
+
+def _encode(prefix: str, method: str, path: str, body: bytes) -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\n{prefix}Content-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
 async def _connection(
     host: str,
     port: int,
@@ -64,14 +74,13 @@ async def _connection(
     result: LoadResult,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
-    prefix = f"Host: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+    prefix = _prefix(host, token)
     try:
         for method, path, body in requests:
             if time.perf_counter() >= deadline:
                 break
-            head = f"{method} {path} HTTP/1.1\r\n{prefix}Content-Length: {len(body)}\r\n\r\n"
             started = time.perf_counter()
-            writer.write(head.encode() + body)
+            writer.write(_encode(prefix, method, path, body))
             status = await _read_response(reader)
             result.latencies.append(time.perf_counter() - started)
             result.statuses[status] += 1
@@ -125,9 +134,7 @@ def run_paced(
 
     async def connection(index: int, start: float) -> None:
         reader, writer = await asyncio.open_connection(host, port)
-        prefix = (
-            f"Host: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-        )
+        prefix = _prefix(host, token)
         try:
             for turn, (method, path, body) in enumerate(source(index)):
                 due = start + (turn * connections + index) / rate
@@ -136,8 +143,7 @@ def run_paced(
                 delay = due - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                head = f"{method} {path} HTTP/1.1\r\n{prefix}Content-Length: {len(body)}\r\n\r\n"
-                writer.write(head.encode() + body)
+                writer.write(_encode(prefix, method, path, body))
                 status = await _read_response(reader)
                 result.latencies.append(time.perf_counter() - due)
                 result.statuses[status] += 1

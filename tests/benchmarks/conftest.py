@@ -62,6 +62,11 @@ def load(url: str, *, scale: float, **shape: int) -> Summary:
         summary = load_organisation(store, **{**sizes, **shape}, seed=SEED, end=bench_end())
     finally:
         backend.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        # A log in service has long been vacuumed (its rows' visibility settled, its statistics
+        # taken); without this the first benchmark to read a freshly loaded log would pay for
+        # that, even where the server's autovacuum is off.
+        conn.execute("VACUUM (FREEZE, ANALYZE) workledger_events")
     print(
         f"\nloaded an organisation of {summary.events:,} events ({describe(summary)}) "
         f"into PostgreSQL in {summary.seconds:.1f} s ({summary.rate:,.0f} events/s)"
@@ -112,6 +117,107 @@ def catch_up(url: str) -> dict[str, RebuildProgress]:
     finally:
         backend.close()
     return done
+
+
+class ServerClock:
+    """CPU time the PostgreSQL server has spent, all its processes together, when it runs on this
+    machine (its processes are visible under ``/proc``); ``None`` otherwise.
+
+    The postmaster's own time plus the times of the backends that have exited (which it has
+    reaped: ``cutime``/``cstime``), plus each live child's. What a benchmark's statements cost
+    the server is then the difference between two readings, as long as nothing else uses that
+    server meanwhile.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        assert row is not None
+        backend = int(row[0])
+        # A server elsewhere may have a backend whose pid is some local process's.
+        local = _command(backend) == "postgres"
+        self._postmaster = _parent_pid(backend) if local else None
+        self._ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def settle(self) -> None:
+        """Writes out what is waiting in the server's buffers (a checkpoint), so the work of
+        writing it lands in the reading after the work that dirtied it, not in a later one."""
+        if self._postmaster is not None:
+            with psycopg.connect(self._url, autocommit=True) as conn:
+                conn.execute("CHECKPOINT")
+
+    def seconds(self) -> float | None:
+        if self._postmaster is None:
+            return None
+        postmaster = _cpu_ticks(self._postmaster, with_children=True)
+        if postmaster is None:
+            return None
+        children = 0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and _parent_pid(int(entry.name)) == self._postmaster:
+                children += _cpu_ticks(int(entry.name), with_children=False) or 0
+        return (postmaster + children) / self._ticks
+
+
+@dataclass
+class Cost:
+    """The CPU seconds a measured stretch of work took in this process (every thread) and in
+    the PostgreSQL server (``None`` when its processes can't be seen from here)."""
+
+    here: float = 0.0
+    server: float | None = None
+
+    def line(self, events: int, cores: int) -> str:
+        """Per event: microseconds here and in the server, and the events/s ``cores`` allow."""
+        here = self.here / events * 1e6
+        if self.server is None:
+            return f"{here:>8.1f} {'n/a':>9} {cores * 1e6 / here:>10,.0f} (server not counted)"
+        server = self.server / events * 1e6
+        return f"{here:>8.1f} {server:>9.1f} {cores * 1e6 / (here + server):>10,.0f}"
+
+
+@contextmanager
+def measured(server: ServerClock) -> Iterator[Cost]:
+    """The CPU the enclosed work costs, here and in the server, filled in when it ends."""
+    cost = Cost()
+    server.settle()
+    here, there = time.process_time(), server.seconds()
+    yield cost
+    cost.here = time.process_time() - here
+    server.settle()
+    after = server.seconds()
+    cost.server = after - there if after is not None and there is not None else None
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces: split after it.
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _command(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
+
+
+def _parent_pid(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else None
+
+
+def _cpu_ticks(pid: int, *, with_children: bool) -> int | None:
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    # utime, stime, cutime, cstime are fields 14-17 of the whole line (11-14 after the name).
+    own = int(fields[11]) + int(fields[12])
+    return own + int(fields[13]) + int(fields[14]) if with_children else own
 
 
 def free_port() -> int:

@@ -48,7 +48,7 @@ from services.projections.runner import (
     rebuild,
 )
 from services.projections.views import all_projections
-from tests.benchmarks.conftest import Organisation, describe
+from tests.benchmarks.conftest import Cost, Organisation, ServerClock, describe, measured
 from tests.benchmarks.dataset import load_organisation
 
 TARGET = 50_000
@@ -263,6 +263,7 @@ def test_rebuild_each_view_from_the_whole_log(organisation: Organisation) -> Non
     backend = PostgresBackend.from_url(organisation.url, pool_size=4, max_overflow=4)
     store = EventStore(backend, make_codec())
     projections = all_projections()
+    server = ServerClock(organisation.url)
     try:
         last = store.last_position()
         rows = backend.fetchall("SELECT count(*) FROM workledger_events")
@@ -275,8 +276,11 @@ def test_rebuild_each_view_from_the_whole_log(organisation: Organisation) -> Non
         if not projections:
             print("no views in this tree yet: nothing to rebuild")
         rebuilt: dict[str, tuple[int, float]] = {}
+        costs: dict[str, Cost] = {}
         for projection in projections:
-            result = rebuild(store, backend, projection, page_size=PAGE)
+            with measured(server) as cost:
+                result = rebuild(store, backend, projection, page_size=PAGE)
+            costs[projection.name] = cost
             handled = events
             if projection.event_types is not None:
                 counted = backend.fetchall(
@@ -298,7 +302,8 @@ def test_rebuild_each_view_from_the_whole_log(organisation: Organisation) -> Non
             library = _library_runner(organisation.url, backend, projection, generation, prefix)
             baselines[projection.name] = (paged, library)
             print(f"  ran the baselines on {projection.name}", flush=True)
-        decode = _read_and_decode(store, last)
+        with measured(server) as decoding:
+            decode = _read_and_decode(store, last)
         copy = _bulk_copy(organisation.url, last)
     finally:
         backend.close()
@@ -322,6 +327,12 @@ def test_rebuild_each_view_from_the_whole_log(organisation: Organisation) -> Non
             f"{'met' if rate >= TARGET else 'MISSED':>7} {rate / copy:>7.0%} | "
             f"{paged:>9,.0f} {library:>9,.0f} {paged / library:>7.0f}x"
         )
+    cores = os.cpu_count() or 1
+    print("CPU time per event of the log, here and in PostgreSQL, and the most events/s that")
+    print(f"this much work allows on this machine's {cores} cores, however it were spread out:")
+    print(f"{'':<10} {'here us':>8} {'server us':>9} {'ceiling/s':>10}")
+    for name, cost in [*costs.items(), ("read+decode", decoding)]:
+        print(f"{name:<10} {cost.line(events, cores)}")
 
 
 # The data set generator's self-check (not a benchmark: ``make test`` runs it)

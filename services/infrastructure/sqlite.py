@@ -24,6 +24,7 @@ from services.infrastructure.store import (
     Statement,
     StoredResponse,
     StoredRow,
+    TypedColumns,
     dump_response,
     load_response,
 )
@@ -125,10 +126,10 @@ class _Cursor:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cursor.executemany(sql.replace("%s", "?"), [tuple(row) for row in rows])
 
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def copy_rows(self, table: str, columns: TypedColumns, rows: Sequence[Sequence[Any]]) -> None:
         marks = ", ".join("?" for _ in columns)
         self._cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+            f"INSERT INTO {table} ({', '.join(name for name, _ in columns)}) VALUES ({marks})",
             [tuple(row) for row in rows],
         )
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 from uuid import UUID
 
 import orjson
@@ -142,6 +142,11 @@ class Statement(NamedTuple):
     prepare: bool = False
 
 
+ColumnType = Literal["text", "int", "real", "bool"]
+"""What a read-model column holds: text, a 64-bit integer, a float or a boolean (or null)."""
+TypedColumns = Sequence[tuple[str, ColumnType]]
+
+
 class Batch(NamedTuple):
     """One write statement and the rows it runs for, once each."""
 
@@ -156,8 +161,9 @@ class SqlCursor(Protocol):
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Bulk-inserts rows: ``COPY`` on PostgreSQL, a prepared insert on SQLite."""
+    def copy_rows(self, table: str, columns: TypedColumns, rows: Sequence[Sequence[Any]]) -> None:
+        """Bulk-inserts rows whose values are each of its column's type, or ``None``: a binary
+        ``COPY`` on PostgreSQL, a prepared insert on SQLite."""
         ...
 
     def run_together(self, batches: Sequence[Batch]) -> None:

@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any
 
-from services.infrastructure.store import Batch, SqlCursor
+from services.infrastructure.store import Batch, ColumnType, SqlCursor, TypedColumns
 
-ColumnType = Literal["text", "int", "real", "bool"]
 Row = dict[str, Any]
 Key = tuple[Any, ...]
 
@@ -105,6 +104,14 @@ class Table:
         return tuple(column.name for column in self.columns)
 
     @cached_property
+    def typed_columns(self) -> tuple[tuple[str, ColumnType], ...]:
+        """Each column's name and type, and for a versioned table its span and position."""
+        own = tuple((column.name, column.type) for column in self.columns)
+        if not self.versioned:
+            return own
+        return (*own, ("valid_from", "int"), ("valid_to", "int"), ("position", "int"))
+
+    @cached_property
     def blank(self) -> Row:
         """A row of nulls: what a written row's unnamed columns hold."""
         return dict.fromkeys(self.column_names)
@@ -173,7 +180,7 @@ class _Insert:
     """Rows to add to one table."""
 
     table: str
-    columns: tuple[str, ...]
+    columns: TypedColumns
     rows: list[tuple[Any, ...]]
 
 
@@ -346,7 +353,7 @@ class PageWriter:
             except KeyError:
                 # Some rows leave columns out: those are null.
                 values = [tuple(row.get(column) for column in columns) for row in rows]
-            inserts.append(_Insert(table.physical(self._generation), columns, values))
+            inserts.append(_Insert(table.physical(self._generation), table.typed_columns, values))
         if changes:
             self._cursor.run_together(changes)
         for insert in inserts:
@@ -367,8 +374,7 @@ class PageWriter:
         """What writing ``chains`` takes: the current rows they end, and the versions they add."""
         physical = table.physical(self._generation)
         where = " AND ".join(f"{column} = %s" for column in table.key)
-        names, values_of = table.column_names, table.values_of
-        columns = (*names, "valid_from", "valid_to", "position")
+        values_of, columns = table.values_of, table.typed_columns
         if table.latest_only:
             replaced = [key for key, chain in chains.items() if chain.existed]
             if replaced:
@@ -490,8 +496,7 @@ class RebuildWriter(PageWriter):
 
     def _copy_versions(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
         if rows:
-            columns = (*table.column_names, "valid_from", "valid_to", "position")
-            self._cursor.copy_rows(table.physical(self._generation), columns, rows)
+            self._cursor.copy_rows(table.physical(self._generation), table.typed_columns, rows)
 
 
 @dataclass(frozen=True)

@@ -296,6 +296,12 @@ def _save_item(change: _Change, before: Row | None, after: Row) -> None:
         old, new = buckets.share_of(before), buckets.share_of(after)
         if old == new:
             continue
+        if old is not None and new is not None and old[0] == new[0]:
+            # Still in the same bucket (a transition, an estimate, a block): one update by the
+            # difference, rather than taking the item out and putting it back.
+            difference = tuple(now - then for now, then in zip(new[1], old[1], strict=True))
+            _add_load(change, buckets, (new[0], difference), +1)
+            continue
         if old is not None:
             _add_load(change, buckets, old, -1)
         if new is not None:

@@ -1,12 +1,13 @@
 """Team workload: each team's and member's open work against weekly capacity, and throughput.
 
 The projection keeps every work item (issue or operation occurrence) with the few fields the view
-needs, and per team a running total of its open work bucketed by due date (``wl_load``), so the
-summary of every team reads a handful of rows per team instead of every open item; "overdue" and
-"upcoming" are then sums over the buckets before, or just after, the day the view describes.
-Members' figures are summed the same way from per-member buckets (``wl_member_load``).
-Completions (issues moved to done, occurrences completed) are counted per ISO week for the team
-and for the assignee (``wl_throughput``), so eight weeks of throughput are eight rows per owner.
+needs, and running totals of the open work of each team (``wl_team_open``) and of each member
+(``wl_member_open``), so the summary of every team reads one row per team instead of every open
+item. The part of that work that has a due date is also summed per day (``wl_load``,
+``wl_member_load``): "overdue" and "upcoming" are sums over the days before, or just after, the
+day the view describes. Completions (issues moved to done, occurrences completed) are counted per
+ISO week for the team and for the assignee (``wl_throughput``), so eight weeks of throughput are
+eight rows per owner.
 """
 
 from __future__ import annotations
@@ -83,7 +84,6 @@ from services.projections.readmodel import (
 NAME = "workload"
 WORK_IN_PROGRESS = ("in_progress", "in_review")
 OCCURRENCE = "occurrence"
-NO_DUE_DATE = ""
 UPCOMING_DAYS = 14
 THROUGHPUT_WEEKS = 8
 
@@ -125,9 +125,13 @@ ITEMS = Table(
         Column("blocked", "bool"),
     ),
 )
-# A team's open work due on one day (or with no due date: ``due_date`` is empty), summed. Points
+# A team's open work, summed whatever it is due (``wl_team_open``), and the part of it due on each
+# day (``wl_load``, of work that has a due date), which "overdue" and "upcoming" sum over the days
+# before, or just after, the day the view describes. Figures that don't depend on the day are
+# kept apart from the days, so a change of status, assignee or block moves one team row and no
+# day's, and a page of teams sums a few figures over its days rather than every figure. Points
 # are kept in millionths, as integers, so sums stay exact however often they are added to.
-LOAD_FIGURES: tuple[str, ...] = (
+TEAM_OPEN_FIGURES: tuple[str, ...] = (
     "assigned_count",
     "assigned_micropoints",
     "unestimated",
@@ -136,43 +140,49 @@ LOAD_FIGURES: tuple[str, ...] = (
     "wip",
     "blocked",
     "untriaged",
+)
+DAY_FIGURES: tuple[str, ...] = (
+    "open_count",
+    "open_micropoints",
     "occurrence_count",
     "occurrence_micropoints",
 )
-_ITEM_COUNTS = (LOAD_FIGURES.index("assigned_count"), LOAD_FIGURES.index("unassigned_count"))
 MICRO = 1_000_000
+
+
+def _figures(names: tuple[str, ...]) -> tuple[Column, ...]:
+    return tuple(Column(name, "int") for name in names)
+
+
+TEAM_OPEN = Table(
+    "wl_team_open", key=("team_id",), columns=(Column("team_id"), *_figures(TEAM_OPEN_FIGURES))
+)
 LOADS = Table(
     "wl_load",
     key=("team_id", "due_date"),
-    columns=(
-        Column("team_id"),
-        Column("due_date"),
-        *(Column(figure, "int") for figure in LOAD_FIGURES),
-    ),
-    # Covers the teams' sums, so PostgreSQL reads them from the index alone: the current rows
+    columns=(Column("team_id"), Column("due_date"), *_figures(DAY_FIGURES)),
+    # Covers the days' sums, so PostgreSQL reads them from the index alone: the current rows
     # are scattered among their past versions across the table.
-    indexes=(("team_id", "due_date", *LOAD_FIGURES),),
+    indexes=(("team_id", "due_date", *DAY_FIGURES),),
 )
-# A member's open work due on one day (``due_date`` empty: none), summed over every team, as
-# ``wl_load`` sums a team's: a team's members' figures read a few rows per member.
-MEMBER_LOAD_FIGURES: tuple[str, ...] = (
+# A member's open work (assigned to them, in every team), summed the same two ways.
+MEMBER_OPEN_FIGURES: tuple[str, ...] = (
     "open_count",
     "open_micropoints",
     "unestimated",
     "wip",
     "blocked",
-    "occurrence_count",
-    "occurrence_micropoints",
+)
+MEMBER_OPEN = Table(
+    "wl_member_open",
+    key=("member_id",),
+    columns=(Column("member_id"), *_figures(MEMBER_OPEN_FIGURES)),
 )
 MEMBER_LOADS = Table(
     "wl_member_load",
     key=("member_id", "due_date"),
-    columns=(
-        Column("member_id"),
-        Column("due_date"),
-        *(Column(figure, "int") for figure in MEMBER_LOAD_FIGURES),
-    ),
-    indexes=(("member_id", "due_date", *MEMBER_LOAD_FIGURES),),
+    columns=(Column("member_id"), Column("due_date"), *_figures(DAY_FIGURES)),
+    indexes=(("member_id", "due_date", *DAY_FIGURES),),
 )
 # Work completed in each ISO week (``week_start`` its Monday), by team and by member: a
 # completion counts once for its team and once for its assignee, wherever they were. Team and
@@ -205,16 +215,15 @@ def _points(micropoints: Any) -> float:
     return int(micropoints or 0) / MICRO
 
 
-LoadShare = tuple[tuple[str, str], tuple[int, ...]]
+LoadShare = tuple[tuple[str, ...], tuple[int, ...]]
 
 
-def _load_of(item: Row | None) -> LoadShare | None:
-    """The bucket an item counts in and what it adds to it; ``None`` once it is not open."""
+def _team_open_of(item: Row | None) -> LoadShare | None:
+    """The team total an item counts in and what it adds to it; ``None`` once it is not open."""
     if item is None or not item["is_open"]:
         return None
     points = _micropoints(item["estimate"])
     assigned = item["assignee_id"] is not None
-    occurrence = item["kind"] == OCCURRENCE
     status = item["status"]
     figures = (
         1 if assigned else 0,
@@ -225,33 +234,51 @@ def _load_of(item: Row | None) -> LoadShare | None:
         1 if status in WORK_IN_PROGRESS else 0,
         1 if item["blocked"] else 0,
         1 if status == "triage" else 0,
-        1 if occurrence else 0,
-        points if occurrence else 0,
     )
-    return (item["team_id"], item["due_date"] or NO_DUE_DATE), figures
+    return (item["team_id"],), figures
 
 
-def _member_load_of(item: Row | None) -> LoadShare | None:
-    """The member bucket an item counts in and what it adds; ``None`` unless open and assigned."""
+def _member_open_of(item: Row | None) -> LoadShare | None:
+    """The member total an item counts in and what it adds; ``None`` unless open and assigned."""
     if item is None or not item["is_open"] or item["assignee_id"] is None:
         return None
-    points = _micropoints(item["estimate"])
-    occurrence = item["kind"] == OCCURRENCE
     figures = (
         1,
-        points,
+        _micropoints(item["estimate"]),
         1 if item["estimate"] is None else 0,
         1 if item["status"] in WORK_IN_PROGRESS else 0,
         1 if item["blocked"] else 0,
-        1 if occurrence else 0,
-        points if occurrence else 0,
     )
-    return (item["assignee_id"], item["due_date"] or NO_DUE_DATE), figures
+    return (item["assignee_id"],), figures
+
+
+def _day_figures(item: Row) -> tuple[int, ...]:
+    points = _micropoints(item["estimate"])
+    if item["kind"] == OCCURRENCE:
+        return (1, points, 1, points)
+    return (1, points, 0, 0)
+
+
+def _team_day_of(item: Row | None) -> LoadShare | None:
+    """The team's day an item is due on and what it adds; ``None`` unless open with a due date."""
+    if item is None or not item["is_open"] or item["due_date"] is None:
+        return None
+    return (item["team_id"], item["due_date"]), _day_figures(item)
+
+
+def _member_day_of(item: Row | None) -> LoadShare | None:
+    """The assignee's day an item is due on and what it adds: ``None`` unless open, assigned
+    and due."""
+    if item is None or not item["is_open"] or item["assignee_id"] is None:
+        return None
+    if item["due_date"] is None:
+        return None
+    return (item["assignee_id"], item["due_date"]), _day_figures(item)
 
 
 @dataclass(frozen=True, slots=True)
 class _Buckets:
-    """Running totals of open work by owner and due date: what an item adds, and where."""
+    """Running totals of open work by owner (and due date): what an item adds, and where."""
 
     table: Table
     figures: tuple[str, ...]
@@ -261,8 +288,15 @@ class _Buckets:
 
 
 _BUCKETS = (
-    _Buckets(LOADS, LOAD_FIGURES, _ITEM_COUNTS, _load_of),
-    _Buckets(MEMBER_LOADS, MEMBER_LOAD_FIGURES, (0,), _member_load_of),
+    _Buckets(
+        TEAM_OPEN,
+        TEAM_OPEN_FIGURES,
+        (TEAM_OPEN_FIGURES.index("assigned_count"), TEAM_OPEN_FIGURES.index("unassigned_count")),
+        _team_open_of,
+    ),
+    _Buckets(LOADS, DAY_FIGURES, (0,), _team_day_of),
+    _Buckets(MEMBER_OPEN, MEMBER_OPEN_FIGURES, (0,), _member_open_of),
+    _Buckets(MEMBER_LOADS, DAY_FIGURES, (0,), _member_day_of),
 )
 
 
@@ -277,12 +311,10 @@ def _add_load(change: _Change, buckets: _Buckets, share: LoadShare, sign: int) -
             for name, figure in zip(buckets.figures, figures, strict=True)
         ]
     if any(totals[index] for index in buckets.counts):
-        owner, due_date = buckets.table.key
         change.put(
             buckets.table,
             {
-                owner: bucket[0],
-                due_date: bucket[1],
+                **dict(zip(buckets.table.key, bucket, strict=True)),
                 **dict(zip(buckets.figures, totals, strict=True)),
             },
         )
@@ -509,14 +541,16 @@ class WorkloadProjection:
     """The read model behind ``/v1/views/workload``."""
 
     name: str = NAME
-    schema_version: int = 3
+    schema_version: int = 4
     tables: tuple[Table, ...] = (
         TEAMS,
         MEMBERS,
         MEMBERSHIPS,
         OPERATIONS,
         ITEMS,
+        TEAM_OPEN,
         LOADS,
+        MEMBER_OPEN,
         MEMBER_LOADS,
         THROUGHPUT,
     )
@@ -551,11 +585,6 @@ class _Period:
             horizon=(today + timedelta(days=UPCOMING_DAYS)).isoformat(),
             first_week=first_week,
         )
-
-    @property
-    def figure_params(self) -> tuple[str, ...]:
-        """The parameters of the overdue and upcoming sums, in the order they appear."""
-        return (self.today, self.today, self.today, self.horizon, self.today, self.horizon)
 
     @functools.cached_property
     def week_starts(self) -> list[tuple[str, str, date]]:
@@ -600,48 +629,43 @@ def _sums(*figures: tuple[str, str]) -> str:
     )
 
 
-_OVERDUE = "{0}.due_date <> '' AND {0}.due_date < %s"
-_UPCOMING = "{0}.due_date >= %s AND {0}.due_date < %s"
-_TEAM_SUMS = (
-    ("l.assigned_count", "assigned_count"),
-    ("l.assigned_micropoints", "assigned_points"),
-    ("l.unestimated", "unestimated"),
-    ("l.unassigned_count", "unassigned_count"),
-    ("l.unassigned_micropoints", "unassigned_points"),
-    ("l.wip", "wip"),
-    ("l.blocked", "blocked"),
-    ("l.untriaged", "untriaged"),
-    (
-        f"CASE WHEN {_OVERDUE.format('l')} THEN l.assigned_count + l.unassigned_count ELSE 0 END",
-        "overdue_count",
-    ),
-    (
-        f"CASE WHEN {_OVERDUE.format('l')} "
-        "THEN l.assigned_micropoints + l.unassigned_micropoints ELSE 0 END",
-        "overdue_points",
-    ),
-    (f"CASE WHEN {_UPCOMING.format('l')} THEN l.occurrence_count ELSE 0 END", "upcoming_count"),
-    (
-        f"CASE WHEN {_UPCOMING.format('l')} THEN l.occurrence_micropoints ELSE 0 END",
-        "upcoming_points",
-    ),
-)
-_TEAM_FIGURES = _sums(*_TEAM_SUMS)
-_TEAM_FIGURE_NAMES = tuple(alias for _, alias in _TEAM_SUMS)
-_MEMBER_FIGURES = _sums(
-    ("ml.open_count", "open_count"),
-    ("ml.open_micropoints", "open_points"),
-    ("ml.unestimated", "unestimated"),
-    ("ml.wip", "wip"),
-    ("ml.blocked", "blocked"),
-    (f"CASE WHEN {_OVERDUE.format('ml')} THEN ml.open_count ELSE 0 END", "overdue_count"),
-    (f"CASE WHEN {_OVERDUE.format('ml')} THEN ml.open_micropoints ELSE 0 END", "overdue_points"),
-    (f"CASE WHEN {_UPCOMING.format('ml')} THEN ml.occurrence_count ELSE 0 END", "upcoming_count"),
-    (
-        f"CASE WHEN {_UPCOMING.format('ml')} THEN ml.occurrence_micropoints ELSE 0 END",
-        "upcoming_points",
-    ),
-)
+def _owner_totals(snapshot: Snapshot, totals: Table, owners: str) -> tuple[str, tuple[Any, ...]]:
+    """A CTE ``open_totals``: the totals row of each of ``owners`` (a subquery naming them)."""
+    visible, params = snapshot.visible("o")
+    return (
+        f"open_totals AS (SELECT o.* FROM {snapshot.name(totals)} o "
+        f"WHERE {visible} AND o.{totals.key[0]} IN ({owners}))",
+        params,
+    )
+
+
+def _due_sums(
+    snapshot: Snapshot, period: _Period, days: Table, owner: str
+) -> tuple[str, tuple[Any, ...]]:
+    """The owner's overdue work (count, points) and upcoming occurrences (count, points),
+    summed over its days: four subqueries, each a range of one owner's days in the index
+    (a plan that can't wander off to every owner's past days, whatever the statistics say)."""
+    visible, params = snapshot.visible("d")
+    overdue = ("d.due_date < %s", (period.today,))
+    upcoming = ("d.due_date >= %s AND d.due_date < %s", (period.today, period.horizon))
+    sums = []
+    sum_params: list[Any] = []
+    for figure, (condition, condition_params) in (
+        ("open_count", overdue),
+        ("open_micropoints", overdue),
+        ("occurrence_count", upcoming),
+        ("occurrence_micropoints", upcoming),
+    ):
+        sums.append(
+            f"(SELECT CAST(SUM(d.{figure}) AS BIGINT) FROM {snapshot.name(days)} d "
+            f"WHERE {visible} AND d.{days.key[0]} = {owner} AND {condition})"
+        )
+        sum_params += [*params, *condition_params]
+    return ", ".join(sums), tuple(sum_params)
+
+
+_TEAM_FIGURES = ", ".join(f"open_totals.{figure}" for figure in TEAM_OPEN_FIGURES)
+_MEMBER_FIGURES = ", ".join(f"open_totals.{figure}" for figure in MEMBER_OPEN_FIGURES)
 
 
 def _team_workload(team: Sequence[Any], crew: Sequence[Any], load: Sequence[Any]) -> dict[str, Any]:
@@ -681,43 +705,11 @@ def _read_page(
 ) -> dict[str, Any]:
     """A ``WorkloadPage``'s values: a page of teams with their crews and summed load, in one
     statement (one round trip)."""
-    visible, params = snapshot.visible()
-    where = visible
+    where, params = snapshot.visible()
     if after is not None:
         where += " AND (name > %s OR (name = %s AND team_id > %s))"
         params = (*params, after[0], after[0], after[1])
-    period = _Period.of(view.now)
-    membership, membership_params = snapshot.visible("ms")
-    member, member_params = snapshot.visible("m")
-    load, load_params = snapshot.visible("l")
-    figures = ", ".join(f"team_load.{name}" for name in _TEAM_FIGURE_NAMES)
-    rows = view.fetchall(
-        "WITH page AS ("
-        f"SELECT team_id, name, weekly_capacity FROM {snapshot.name(TEAMS)} WHERE {where} "
-        "ORDER BY name, team_id LIMIT %s), "
-        "crew AS (SELECT ms.team_id, COUNT(*) AS members, "
-        "SUM(CASE WHEN m.active THEN 1 ELSE 0 END) AS active, "
-        "SUM(CASE WHEN m.active THEN m.weekly_capacity ELSE 0 END) AS capacity "
-        f"FROM {snapshot.name(MEMBERSHIPS)} ms JOIN {snapshot.name(MEMBERS)} m "
-        f"ON m.member_id = ms.member_id AND {member} "
-        f"WHERE {membership} AND ms.team_id IN (SELECT team_id FROM page) GROUP BY ms.team_id), "
-        f"team_load AS (SELECT l.team_id, {_TEAM_FIGURES} FROM {snapshot.name(LOADS)} l "
-        f"WHERE {load} AND l.team_id IN (SELECT team_id FROM page) GROUP BY l.team_id) "
-        "SELECT page.team_id, page.name, page.weekly_capacity, "
-        f"crew.members, crew.active, crew.capacity, {figures} "
-        "FROM page LEFT JOIN crew ON crew.team_id = page.team_id "
-        "LEFT JOIN team_load ON team_load.team_id = page.team_id "
-        "ORDER BY page.name, page.team_id",
-        (
-            *params,
-            limit + 1,
-            *member_params,
-            *membership_params,
-            *period.figure_params,
-            *load_params,
-        ),
-        prepare=True,
-    )
+    rows = view.fetchall(*_teams_statement(view, snapshot, where, params, limit + 1), prepare=True)
     page = rows[:limit]
     teams = [_team_workload(row[:3], row[3:6], row[6:]) for row in page]
     next_cursor = None
@@ -727,43 +719,67 @@ def _read_page(
     return {"items": teams, "next_cursor": next_cursor}
 
 
+def _teams_statement(
+    view: ViewRequest, snapshot: Snapshot, where: str, params: tuple[Any, ...], limit: int
+) -> tuple[str, tuple[Any, ...]]:
+    """The teams ``where`` selects (up to ``limit``, by name), each with its crew and its
+    figures: ``(id, name, own capacity, members, active members, their capacity,
+    *TEAM_OPEN_FIGURES, overdue count and points, upcoming count and points)``."""
+    period = _Period.of(view.now)
+    membership, membership_params = snapshot.visible("ms")
+    member, member_params = snapshot.visible("m")
+    totals, totals_params = _owner_totals(snapshot, TEAM_OPEN, "SELECT team_id FROM page")
+    due, due_params = _due_sums(snapshot, period, LOADS, "page.team_id")
+    return (
+        "WITH page AS ("
+        f"SELECT team_id, name, weekly_capacity FROM {snapshot.name(TEAMS)} WHERE {where} "
+        "ORDER BY name, team_id LIMIT %s), "
+        "crew AS (SELECT ms.team_id, COUNT(*) AS members, "
+        "SUM(CASE WHEN m.active THEN 1 ELSE 0 END) AS active, "
+        "SUM(CASE WHEN m.active THEN m.weekly_capacity ELSE 0 END) AS capacity "
+        f"FROM {snapshot.name(MEMBERSHIPS)} ms JOIN {snapshot.name(MEMBERS)} m "
+        f"ON m.member_id = ms.member_id AND {member} "
+        f"WHERE {membership} AND ms.team_id IN (SELECT team_id FROM page) GROUP BY ms.team_id), "
+        f"{totals} "
+        "SELECT page.team_id, page.name, page.weekly_capacity, "
+        f"crew.members, crew.active, crew.capacity, {_TEAM_FIGURES}, {due} "
+        "FROM page LEFT JOIN crew ON crew.team_id = page.team_id "
+        "LEFT JOIN open_totals ON open_totals.team_id = page.team_id "
+        "ORDER BY page.name, page.team_id",
+        (*params, limit, *member_params, *membership_params, *totals_params, *due_params),
+    )
+
+
 def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> dict[str, Any]:
     """A ``TeamWorkloadDetail``'s values: the team's figures, its members' and their
     throughput, from three statements that travel together (one round trip on PostgreSQL)."""
     period = _Period.of(view.now)
-    team, team_params = snapshot.visible("t")
-    load, load_params = snapshot.visible("l")
+    visible, visible_params = snapshot.visible()
     membership, membership_params = snapshot.visible("ms")
     member, member_params = snapshot.visible("m")
-    member_load, member_load_params = snapshot.visible("ml")
     week, week_params = snapshot.visible("w")
     crew = (
         f"FROM {snapshot.name(MEMBERSHIPS)} ms JOIN {snapshot.name(MEMBERS)} m "
         f"ON m.member_id = ms.member_id AND {member} "
+        f"WHERE {membership} AND ms.team_id = %s"
     )
+    crew_params = (*member_params, *membership_params, str(team_id))
+    totals, totals_params = _owner_totals(snapshot, MEMBER_OPEN, "SELECT member_id FROM crew")
+    due, due_params = _due_sums(snapshot, period, MEMBER_LOADS, "crew.member_id")
     found, members, weeks = view.fetch_each(
         Statement(
-            f"SELECT t.team_id, t.name, t.weekly_capacity, {_TEAM_FIGURES} "
-            f"FROM {snapshot.name(TEAMS)} t LEFT JOIN {snapshot.name(LOADS)} l "
-            f"ON l.team_id = t.team_id AND {load} "
-            f"WHERE {team} AND t.team_id = %s GROUP BY t.team_id, t.name, t.weekly_capacity",
-            (*period.figure_params, *load_params, *team_params, str(team_id)),
+            *_teams_statement(
+                view, snapshot, f"{visible} AND team_id = %s", (*visible_params, str(team_id)), 1
+            ),
             prepare=True,
         ),
         Statement(
-            f"SELECT m.member_id, m.name, m.role, m.weekly_capacity, m.active, {_MEMBER_FIGURES} "
-            f"{crew}LEFT JOIN {snapshot.name(MEMBER_LOADS)} ml "
-            f"ON ml.member_id = m.member_id AND {member_load} "
-            f"WHERE {membership} AND ms.team_id = %s "
-            "GROUP BY m.member_id, m.name, m.role, m.weekly_capacity, m.active "
-            "ORDER BY m.name, m.member_id",
-            (
-                *period.figure_params,
-                *member_params,
-                *member_load_params,
-                *membership_params,
-                str(team_id),
-            ),
+            "WITH crew AS (SELECT m.member_id, m.name, m.role, m.weekly_capacity, m.active "
+            f"{crew}), {totals} "
+            f"SELECT crew.*, {_MEMBER_FIGURES}, {due} FROM crew "
+            "LEFT JOIN open_totals ON open_totals.member_id = crew.member_id "
+            "ORDER BY crew.name, crew.member_id",
+            (*crew_params, *totals_params, *due_params),
             prepare=True,
         ),
         # Both at once: the team's weeks, and each member's (wherever they worked).
@@ -772,15 +788,8 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> dict[str
             f"FROM {snapshot.name(THROUGHPUT)} w WHERE {week} AND w.week_start >= %s "
             # One list of owners (not "team OR member"), so that each is an index lookup.
             "AND w.owner_id IN (SELECT CAST(%s AS TEXT) "
-            f"UNION ALL SELECT ms.member_id {crew}WHERE {membership} AND ms.team_id = %s)",
-            (
-                *week_params,
-                period.first_week.isoformat(),
-                str(team_id),
-                *member_params,
-                *membership_params,
-                str(team_id),
-            ),
+            f"UNION ALL SELECT ms.member_id {crew})",
+            (*week_params, period.first_week.isoformat(), str(team_id), *crew_params),
             prepare=True,
         ),
     )
@@ -812,12 +821,8 @@ def _read_team(view: ViewRequest, snapshot: Snapshot, team_id: UUID) -> dict[str
                 "throughput": period.weeks(throughput.get(member_id, {})),
             }
         )
-    headcount = (
-        len(members),
-        sum(1 for row in members if row[4]),
-        sum(row[3] or 0 for row in members if row[4]),
-    )
-    summary = _team_workload(found[0][:3], headcount, found[0][3:])
+    row = found[0]
+    summary = _team_workload(row[:3], row[3:6], row[6:])
     return {
         **summary,
         "today": period.today,

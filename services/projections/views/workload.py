@@ -267,11 +267,11 @@ def _team_day_of(item: Row | None) -> LoadShare | None:
 
 
 def _member_day_of(item: Row | None) -> LoadShare | None:
-    """The assignee's day an item is due on and what it adds: ``None`` unless open, assigned
+    """The assignee's day an item is due on and what it adds; ``None`` unless open, assigned
     and due."""
-    if item is None or not item["is_open"] or item["assignee_id"] is None:
+    if item is None or not item["is_open"]:
         return None
-    if item["due_date"] is None:
+    if item["assignee_id"] is None or item["due_date"] is None:
         return None
     return (item["assignee_id"], item["due_date"]), _day_figures(item)
 

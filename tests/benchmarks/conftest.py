@@ -134,10 +134,11 @@ class ServerClock:
         with psycopg.connect(url, autocommit=True) as conn:
             row = conn.execute("SELECT pg_backend_pid()").fetchone()
         assert row is not None
-        backend = int(row[0])
-        # A server elsewhere may have a backend whose pid is some local process's.
-        local = _command(backend) == "postgres"
-        self._postmaster = _parent_pid(backend) if local else None
+        # A server elsewhere may have a backend whose pid is some local process's: the parent
+        # must be a postmaster (a new backend may not have taken its own name yet).
+        parent = _parent_pid(int(row[0]))
+        local = parent is not None and _command(parent) == "postgres"
+        self._postmaster = parent if local else None
         self._ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
     def settle(self) -> None:

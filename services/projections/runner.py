@@ -508,10 +508,13 @@ def rebuild(
         with backend.transaction() as cursor:
             RebuildWriter(cursor, tables, generation, cache, opened).write_current()
             _execute_all(cursor, backend.name, index_statements(projection, generation))
-            if backend.name == "postgresql":
-                # Fresh statistics, so the first queries on the new generation get good plans.
-                for table in projection.tables:
-                    cursor.execute(f"ANALYZE {table.physical(generation)}")
+        if backend.name == "postgresql":
+            # Freshly filled tables have no statistics yet, and none of their rows is known to be
+            # visible to every transaction, so an index-only scan would still read each row's
+            # page. A vacuum settles both before the new generation serves its first query.
+            # (It can't run inside a transaction.)
+            for table in projection.tables:
+                backend.execute(f"VACUUM (ANALYZE) {table.physical(generation)}")
     finally:
         reader.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()

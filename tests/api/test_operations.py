@@ -6,8 +6,11 @@ tick without ``until`` schedules every due date up to 2026-03-16.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +18,8 @@ from fastapi.testclient import TestClient
 
 from domain.cadence import Cadence
 from domain.operation import OccurrenceCompleted, OperationCreated, occurrence_id
-from services.app import Runtime
+from services.app import Runtime, build_runtime
+from services.infrastructure.settings import Settings
 from tests.api.conftest import Org
 from tests.api.helpers import (
     Headers,
@@ -34,6 +38,7 @@ from tests.api.helpers import (
     types,
     unknown_id,
 )
+from tests.conftest import FrozenClock
 
 TODAY = date(2026, 3, 2)
 
@@ -356,6 +361,81 @@ def test_concurrent_ticks_never_schedule_an_occurrence_twice(
     assert set(per_due_date.values()) == {1}
     for operation_id in operations:
         assert scheduled_dates(runtime, operation_id) == days(TODAY, date(2026, 3, 16))
+
+
+def _ticking(runtime: Runtime, clock: FrozenClock, tmp_path: Path, count: int) -> list[Runtime]:
+    """``count`` more runtimes on the same log whose schedulers tick on their own timers, as
+    several ``workledger worker`` or ``serve`` processes would: each its own command handler,
+    stream cache and committer."""
+    settings = Settings(data_dir=tmp_path, scheduler_interval_seconds=0.02)
+    return [
+        build_runtime(
+            settings,
+            clock=clock,
+            backend=runtime.backend,
+            run_scheduler=True,
+            run_workers=False,
+            views=(),
+        )
+        for _ in range(count)
+    ]
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_schedulers_ticking_on_their_timers_in_several_processes_schedule_each_occurrence_once(
+    client: TestClient,
+    admin: Headers,
+    runtime: Runtime,
+    org: Org,
+    clock: FrozenClock,
+    tmp_path: Path,
+) -> None:
+    operations = [create_operation(client, admin, org.team_id, org.member_id) for _ in range(2)]
+    schedulers = _ticking(runtime, clock, tmp_path, 3)
+    for scheduler in schedulers:
+        scheduler.start()
+    try:
+        horizon = days(TODAY, date(2026, 3, 16))
+        _wait_for(lambda: all(scheduled_dates(runtime, o) == horizon for o in operations))
+        # Each timer ticks again and again over the same days, and finds nothing new.
+        ticks_before = last_position(runtime)
+        time.sleep(0.3)
+        assert last_position(runtime) == ticks_before
+    finally:
+        for scheduler in schedulers:
+            scheduler.stop()
+
+    scheduled = of_type(log(runtime), "OccurrenceScheduled")
+    assert len(scheduled) == 2 * 15
+    assert set(Counter((e.stream_id, e.data.due_date) for e in scheduled).values()) == {1}
+    assert {e.metadata.actor for e in scheduled} == {"system:scheduler"}
+
+
+def test_a_scheduler_ticking_on_its_timer_follows_the_clock_into_new_days(
+    client: TestClient,
+    admin: Headers,
+    runtime: Runtime,
+    org: Org,
+    clock: FrozenClock,
+    tmp_path: Path,
+) -> None:
+    operation_id = create_operation(client, admin, org.team_id, org.member_id)
+    (scheduler,) = _ticking(runtime, clock, tmp_path, 1)
+    scheduler.start()
+    try:
+        _wait_for(lambda: scheduled_dates(runtime, operation_id)[-1:] == [date(2026, 3, 16)])
+        clock.advance(timedelta(days=2))
+        _wait_for(lambda: scheduled_dates(runtime, operation_id)[-1:] == [date(2026, 3, 18)])
+    finally:
+        scheduler.stop()
+
+    assert scheduled_dates(runtime, operation_id) == days(TODAY, date(2026, 3, 18))
 
 
 def test_a_member_may_not_tick_the_scheduler(

@@ -7,7 +7,7 @@ new objects are chosen here, outside the action, so a retried action creates the
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -17,6 +17,7 @@ from domain.cadence import Cadence, make_cadence
 from domain.catalog import GOAL, ISSUE, MEMBER, OPERATION, PROJECT, TEAM
 from domain.errors import InvalidInput, NotFound
 from services.command.handler import Action, Reply, Session
+from services.infrastructure.ids import new_id
 
 # Traversals of the issue and goal graphs stop here: far beyond any real hierarchy.
 MAX_GRAPH_NODES = 10_000
@@ -34,7 +35,7 @@ def _member_active(s: Session, member_id: UUID | None, field: str) -> bool:
 
 
 def create_team(data: body.CreateTeam) -> Action:
-    team_id = uuid4()
+    team_id = new_id()
 
     def action(s: Session) -> Reply:
         s.decide(TEAM, team_id, team.CreateTeam(team_id, data.name, data.weekly_capacity))
@@ -97,7 +98,7 @@ def _on_team(team_id: UUID, command: team.TeamCommand) -> Action:
 
 
 def create_member(data: body.CreateMember) -> Action:
-    member_id = uuid4()
+    member_id = new_id()
 
     def action(s: Session) -> Reply:
         events = s.decide(
@@ -171,7 +172,7 @@ def _goal_ancestors(s: Session, parent_id: UUID | None) -> tuple[tuple[UUID, ...
 
 
 def create_goal(data: body.CreateGoal) -> Action:
-    goal_id = uuid4()
+    goal_id = new_id()
 
     def action(s: Session) -> Reply:
         owner_active = _member_active(s, data.owner_id, "owner_id")
@@ -227,7 +228,7 @@ def check_in(goal_id: UUID, kr_id: UUID, data: body.CheckIn) -> Action:
 
 
 def add_key_result(goal_id: UUID, data: body.AddKeyResult) -> Action:
-    kr_id = uuid4()
+    kr_id = new_id()
     command = goal.AddKeyResult(kr_id, data.title, data.unit, data.start, data.target)
     return _on_goal(goal_id, command, {"key_result_id": str(kr_id)}, created=True)
 
@@ -251,7 +252,7 @@ def _on_goal(
 
 
 def create_project(data: body.CreateProject) -> Action:
-    project_id = uuid4()
+    project_id = new_id()
 
     def action(s: Session) -> Reply:
         owner_active = _member_active(s, data.owner_id, "owner_id")
@@ -309,7 +310,7 @@ def post_project_health(project_id: UUID, data: body.ProjectHealth) -> Action:
 
 
 def add_milestone(project_id: UUID, data: body.AddMilestone) -> Action:
-    milestone_id = uuid4()
+    milestone_id = new_id()
     command = project.AddMilestone(milestone_id, data.name, data.due_date)
     return _on_project(project_id, command, {"milestone_id": str(milestone_id)}, created=True)
 
@@ -372,7 +373,7 @@ def _waits_on(s: Session, start: UUID) -> frozenset[UUID]:
 
 
 def create_issue(data: body.CreateIssue) -> Action:
-    issue_id = uuid4()
+    issue_id = new_id()
 
     def action(s: Session) -> Reply:
         s.require(TEAM, data.team_id, "team_id")
@@ -494,7 +495,7 @@ def link_issue(issue_id: UUID, data: body.LinkIssue) -> Action:
 
 
 def comment_on_issue(issue_id: UUID, data: body.Comment) -> Action:
-    comment_id = uuid4()
+    comment_id = new_id()
 
     def action(s: Session) -> Reply:
         s.require(ISSUE, issue_id, "issue_id")
@@ -535,7 +536,7 @@ def cadence_of(data: body.Cadence) -> Cadence:
 
 
 def create_operation(data: body.CreateOperation) -> Action:
-    operation_id = uuid4()
+    operation_id = new_id()
 
     def action(s: Session) -> Reply:
         s.require(TEAM, data.team_id, "team_id")

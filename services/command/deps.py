@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import orjson
 from fastapi import Depends, Header, Request
@@ -20,6 +20,7 @@ from services.command.handler import Accepted, Action, CommandContext, CommandHa
 from services.command.policy import COMMAND_ROLES
 from services.command.scheduler import Scheduler
 from services.infrastructure.http import ProblemError, authenticate
+from services.infrastructure.ids import new_id
 from services.infrastructure.tokens import Principal
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
@@ -46,8 +47,8 @@ def _authorized(request: Request, principal: Principal) -> Principal:
 
 def _context(request: Request, principal: Principal) -> CommandContext:
     clock: Callable[[], datetime] = request.app.state.clock
-    correlation = _uuid_header(request, "x-correlation-id") or uuid4()
-    causation = _uuid_header(request, "x-causation-id") or uuid4()
+    correlation = _uuid_header(request, "x-correlation-id") or new_id()
+    causation = _uuid_header(request, "x-causation-id") or new_id()
     return CommandContext(
         actor=principal.actor,
         principal=str(principal.token_id),

@@ -17,12 +17,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from domain.catalog import MEMBER, Aggregate
 from domain.errors import NotFound
 from services.infrastructure.codec import EventMetadata
 from services.infrastructure.committer import GroupCommitter
+from services.infrastructure.ids import new_id
 from services.infrastructure.store import (
     Claim,
     ClaimTaken,
@@ -231,7 +232,7 @@ class Session:
 
     def _metadata(self) -> EventMetadata:
         return EventMetadata(
-            event_id=uuid4(),
+            event_id=new_id(),
             actor=self.context.actor,
             occurred_at=self.context.now,
             correlation_id=self.context.correlation_id,

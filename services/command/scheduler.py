@@ -13,11 +13,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from uuid import uuid4
 
 from domain.operation import OperationCreated
 from services.command import actions
 from services.command.handler import CommandContext, CommandHandler
+from services.infrastructure.ids import new_id
 
 log = logging.getLogger("workledger.scheduler")
 
@@ -72,7 +72,7 @@ class Scheduler:
         return TickResult(len(operation_ids), scheduled, position)
 
     def system_context(self) -> CommandContext:
-        correlation = uuid4()
+        correlation = new_id()
         return CommandContext(
             actor="system:scheduler",
             principal="system:scheduler",

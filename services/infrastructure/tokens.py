@@ -7,8 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, get_args
-from uuid import UUID, uuid4
+from uuid import UUID
 
+from services.infrastructure.ids import new_id
 from services.infrastructure.store import Backend
 
 Role = Literal["viewer", "member", "manager", "admin"]
@@ -62,7 +63,7 @@ class TokenStore:
             "INSERT INTO workledger_tokens (id, token_hash, role, member_id, created_at)"
             " VALUES (%s, %s, %s, %s, %s)",
             (
-                str(uuid4()),
+                str(new_id()),
                 _digest(token),
                 role,
                 str(member_id) if member_id else None,

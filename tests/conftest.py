@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,20 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
     url = create_database(postgres_server_url, "workledger_test")
     yield url
     drop_database(postgres_server_url, url)
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float = 10.0,
+    what: str = "the condition holds",
+    poll: float = 0.005,
+) -> None:
+    """Polls ``condition`` until it holds; fails the test once ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting until {what}")
+        time.sleep(poll)
 
 
 def create_database(server_url: str, prefix: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from tests.api.helpers import (
     types,
     unknown_id,
 )
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, wait_until
 
 TODAY = date(2026, 3, 2)
 
@@ -381,13 +380,6 @@ def _ticking(runtime: Runtime, clock: FrozenClock, tmp_path: Path, count: int) -
     ]
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_schedulers_ticking_on_their_timers_in_several_processes_schedule_each_occurrence_once(
     client: TestClient,
     admin: Headers,
@@ -402,7 +394,11 @@ def test_schedulers_ticking_on_their_timers_in_several_processes_schedule_each_o
         scheduler.start()
     try:
         horizon = days(TODAY, date(2026, 3, 16))
-        _wait_for(lambda: all(scheduled_dates(runtime, o) == horizon for o in operations))
+        wait_until(
+            lambda: all(scheduled_dates(runtime, o) == horizon for o in operations),
+            timeout=20,
+            what="every occurrence up to the horizon is scheduled",
+        )
         # Each timer ticks again and again over the same days, and finds nothing new.
         ticks_before = last_position(runtime)
         time.sleep(0.3)
@@ -429,9 +425,9 @@ def test_a_scheduler_ticking_on_its_timer_follows_the_clock_into_new_days(
     (scheduler,) = _ticking(runtime, clock, tmp_path, 1)
     scheduler.start()
     try:
-        _wait_for(lambda: scheduled_dates(runtime, operation_id)[-1:] == [date(2026, 3, 16)])
+        wait_until(lambda: scheduled_dates(runtime, operation_id)[-1:] == [date(2026, 3, 16)], 20)
         clock.advance(timedelta(days=2))
-        _wait_for(lambda: scheduled_dates(runtime, operation_id)[-1:] == [date(2026, 3, 18)])
+        wait_until(lambda: scheduled_dates(runtime, operation_id)[-1:] == [date(2026, 3, 18)], 20)
     finally:
         scheduler.stop()
 

@@ -30,8 +30,8 @@ from services.infrastructure.settings import Settings
 from services.infrastructure.store import EventStore, NewEvent, PendingCommit, StreamAppend
 from services.projections.cloudevents import CloudEventMapper
 from services.projections.relay import HEADERS, Relay
-from tests.conftest import empty_postgres
-from tests.stream.conftest import TansuBroker, free_port, wait_until
+from tests.conftest import empty_postgres, wait_until
+from tests.stream.conftest import TansuBroker, free_port
 
 pytestmark = pytest.mark.benchmark
 

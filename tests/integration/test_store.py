@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -49,7 +49,7 @@ from services.infrastructure.tokens import TokenStore
 from services.projections.relay import RelayPositions
 from services.projections.runner import ensure_projection
 from services.projections.views.queue import PROJECTION as QUEUE
-from tests.conftest import FrozenClock, create_database, drop_database
+from tests.conftest import FrozenClock, create_database, drop_database, wait_until
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 EMAIL = "member.email"
@@ -560,13 +560,6 @@ class Gate:
 
         pending.render = held
         return pending
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from services.projections.runner import (
     rebuild,
 )
 from services.projections.views import all_projections
-from tests.conftest import create_database, drop_database
+from tests.conftest import create_database, drop_database, wait_until
 
 STREAMS = Table(
     "rt_stream",
@@ -507,7 +507,7 @@ def test_a_killed_listen_connection_delays_the_worker_but_never_stops_it(
         versions: dict[UUID, int] = {}
         stream = uuid4()
         _write(postgres_store, [stream], versions)
-        _wait_until(lambda: worker.position() == postgres_store.last_position())
+        wait_until(lambda: worker.position() == postgres_store.last_position(), timeout=5)
         killed: list[tuple[bool]] = []
         with psycopg.connect(postgres_url, autocommit=True) as admin:
 
@@ -521,24 +521,17 @@ def test_a_killed_listen_connection_delays_the_worker_but_never_stops_it(
                 )
                 return bool(killed)
 
-            _wait_until(kill_listener)
+            wait_until(kill_listener, timeout=5)
         assert killed, "the worker had a LISTEN connection to kill"
         # As if written by another process: no in-process wake-up, only LISTEN or polling.
         monkeypatch.setattr(postgres_backend, "notify_committed", lambda: None)
         for _ in range(3):
             _write(postgres_store, [stream], versions)
         started = time.monotonic()
-        _wait_until(lambda: worker.position() == postgres_store.last_position(), timeout=5)
+        wait_until(lambda: worker.position() == postgres_store.last_position(), timeout=5)
         assert time.monotonic() - started < 2.5
     finally:
         worker.stop()
-
-
-def _wait_until(condition: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_processes_starting_together_on_a_new_database_set_every_view_up_once(

@@ -32,7 +32,7 @@ from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend
 from services.projections.feed import EventFeed, include_event_feed
 from services.projections.relay import Relay
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, wait_until
 
 # Short timeouts so that an outage is noticed, and recovered from, within seconds.
 TEST_DELIVERY_TIMEOUT_MS = 3000
@@ -160,14 +160,6 @@ def make_relay(runtime: Runtime, broker: TansuBroker, topic: str, **options: Any
     options.setdefault("delivery_timeout_ms", TEST_DELIVERY_TIMEOUT_MS)
     options.setdefault("backoff_seconds", TEST_BACKOFF)
     return Relay(runtime.store, settings, clock=runtime.clock, **options)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting until {what}")
-        time.sleep(0.05)
 
 
 def wait_until_published(relay: Relay, position: int, timeout: float = 30) -> None:

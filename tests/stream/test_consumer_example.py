@@ -12,7 +12,8 @@ import pytest
 
 from services.app import Runtime
 from services.infrastructure.codec import RecordedEvent
-from tests.stream.conftest import TansuBroker, make_relay, wait_until, wait_until_published
+from tests.conftest import wait_until
+from tests.stream.conftest import TansuBroker, make_relay, wait_until_published
 from tests.stream.consumer_example import consume
 from tests.stream.workload import record_changes, record_every_kind_of_event
 

@@ -17,6 +17,7 @@ from contracts.cloudevents import STRUCTURED_CONTENT_TYPE
 from services.app import Runtime
 from services.infrastructure.codec import RecordedEvent
 from services.projections.relay import Relay, relay_status
+from tests.conftest import wait_until
 from tests.stream.conftest import (
     TansuBroker,
     assert_matches_its_schema,
@@ -26,7 +27,6 @@ from tests.stream.conftest import (
     positions_up_to,
     read_topic,
     relay_settings,
-    wait_until,
     wait_until_published,
 )
 from tests.stream.workload import Organisation, record_changes, record_every_kind_of_event

@@ -18,8 +18,8 @@ import uvicorn
 from services.app import Runtime
 from services.projections.feed import EventFeed, FeedServer
 from tests.api.helpers import assert_problem
-from tests.conftest import bearer
-from tests.stream.conftest import assert_matches_its_schema, feed_app, free_port, wait_until
+from tests.conftest import bearer, wait_until
+from tests.stream.conftest import assert_matches_its_schema, feed_app, free_port
 from tests.stream.workload import Organisation, record_changes, record_every_kind_of_event
 
 HEARTBEAT_SECONDS = 0.3

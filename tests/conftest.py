@@ -85,17 +85,14 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
 
 
 def wait_until(
-    condition: Callable[[], bool],
-    timeout: float = 10.0,
-    what: str = "the condition holds",
-    poll: float = 0.005,
+    condition: Callable[[], bool], timeout: float = 10.0, what: str = "the condition holds"
 ) -> None:
     """Polls ``condition`` until it holds; fails the test once ``timeout`` seconds have passed."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting until {what}")
-        time.sleep(poll)
+        time.sleep(0.005)
 
 
 def create_database(server_url: str, prefix: str) -> str:

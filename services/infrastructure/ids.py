@@ -2,10 +2,10 @@
 
 ``uuid.uuid4()`` asks the kernel for 16 bytes on every call, and CPython lets go of the
 interpreter lock for that system call. In a process where request threads, the group committer
-and projection workers share the lock, every id then means taking the lock back in turn, often
-after another thread's whole switch interval: a command makes three or four ids (correlation,
-causation, each event's, a created object's). Drawing the same random bytes 256 ids at a time
-leaves the lock alone for all but one of them.
+and projection workers share the lock, every id then means taking the lock back in turn, at
+times only after another thread's switch interval: a command makes three or four ids
+(correlation, causation, each event's, a created object's). Drawing the same random bytes
+256 ids at a time leaves the lock alone for all but one of them.
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ class _IdSource:
 
 
 _source = _IdSource()
-os.register_at_fork(after_in_child=_source.forget)
+if hasattr(os, "register_at_fork"):  # POSIX: only there can a process fork
+    os.register_at_fork(after_in_child=_source.forget)
 
 
 def new_id() -> UUID:

@@ -113,7 +113,7 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
     from services.app import make_codec, open_backend, utc_now
     from services.infrastructure.store import EventStore
-    from services.projections.runner import RebuildProgress, rebuild
+    from services.projections.runner import RebuildInProgress, RebuildProgress, rebuild
     from services.projections.views import all_projections
 
     projections = {projection.name: projection for projection in all_projections()}
@@ -143,6 +143,9 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         result = rebuild(store, backend, projections[args.view], progress=progress)
+    except RebuildInProgress as refused:
+        print(f"workledger: {refused}; nothing was changed", file=sys.stderr)
+        return 1
     finally:
         backend.close()
     print(file=sys.stderr)

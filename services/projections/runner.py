@@ -446,6 +446,10 @@ class RebuildProgress:
         return self.position / self.seconds if self.seconds > 0 else 0.0
 
 
+class RebuildInProgress(Exception):
+    """Another rebuild of the same view is running (in this process or another one)."""
+
+
 def rebuild(
     store: EventStore,
     backend: Backend,
@@ -460,7 +464,26 @@ def rebuild(
     is filled. The new tables are filled without indexes, each row version written once (see
     ``RebuildWriter``); their indexes are made when the log is done, and the switch happens in
     one transaction that also applies whatever arrived meanwhile.
+
+    One rebuild of a view runs at a time: a second would fill the same next generation, drop
+    the first one's tables under it and make it fail. It is refused with ``RebuildInProgress``.
     """
+    lock = backend.try_lock(f"workledger-rebuild:{projection.name}")
+    if lock is None:
+        raise RebuildInProgress(f"a rebuild of the {projection.name} view is already running")
+    try:
+        return _rebuild(store, backend, projection, page_size, progress)
+    finally:
+        lock.release()
+
+
+def _rebuild(
+    store: EventStore,
+    backend: Backend,
+    projection: Projection,
+    page_size: int,
+    progress: Callable[[RebuildProgress], None] | None,
+) -> RebuildProgress:
     current = ensure_projection(backend, projection)
     generation = current.generation + 1
     with backend.transaction() as cursor:

@@ -1,0 +1,117 @@
+"""The command line: rebuild (one at a time, while the service runs), status, token create."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.app import Runtime
+from services.cli import main
+from services.infrastructure.store import Backend
+from services.projections.runner import read_state
+from tests.conftest import bearer, wait_until
+
+VIEWS = ("entities", "history", "portfolio", "queue", "workload")
+
+
+@pytest.fixture
+def settings_of_the_store(
+    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``WORKLEDGER_*`` settings naming the test's store, as an operator's shell would."""
+    monkeypatch.delenv("WORKLEDGER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("WORKLEDGER_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("WORKLEDGER_DATA_DIR", str(tmp_path))
+    url = getattr(backend, "url", None)
+    if backend.name == "postgresql":
+        assert isinstance(url, str)
+        monkeypatch.setenv("WORKLEDGER_DATABASE_URL", url)
+
+
+def _write_some(client: TestClient, runtime: Runtime) -> int:
+    headers = bearer(runtime.tokens.create("admin"))
+    last = 0
+    for name in ("Payments", "Platform", "Growth"):
+        answer = client.post("/v1/teams", json={"name": name}, headers=headers)
+        assert answer.status_code == 201, answer.text
+        last = answer.json()["position"]
+    return last
+
+
+def _caught_up(runtime: Runtime, position: int) -> bool:
+    return all(
+        (state := read_state(runtime.backend, view)) is not None and state.position >= position
+        for view in VIEWS
+    )
+
+
+@pytest.mark.usefixtures("settings_of_the_store")
+def test_rebuild_fills_a_new_generation_while_the_service_runs_and_status_shows_no_lag(
+    client: TestClient, runtime: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    last = _write_some(client, runtime)
+    wait_until(lambda: _caught_up(runtime, last), what="every view has applied the writes")
+    before = read_state(runtime.backend, "history")
+    assert before is not None
+
+    assert main(["rebuild", "history"]) == 0
+
+    out, err = capsys.readouterr()
+    assert f"rebuilt history from the log up to position {last}" in out
+    assert "100.0%" in err
+    after = read_state(runtime.backend, "history")
+    assert after is not None
+    assert (after.generation, after.position) == (before.generation + 1, last)
+
+    assert main(["status"]) == 0
+    out, _ = capsys.readouterr()
+    assert f"log: {last} events" in out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
+    assert set(rows) == set(VIEWS)
+    assert all(row[:2] == [str(last), "0"] for row in rows.values()), rows
+
+
+@pytest.mark.usefixtures("settings_of_the_store")
+def test_a_second_rebuild_of_a_view_is_refused_while_one_runs_and_changes_nothing(
+    client: TestClient, runtime: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    last = _write_some(client, runtime)
+    wait_until(lambda: _caught_up(runtime, last), what="every view has applied the writes")
+    before = read_state(runtime.backend, "queue")
+    # Held as a rebuild in another process holds it.
+    running = runtime.backend.try_lock("workledger-rebuild:queue")
+    assert running is not None
+    try:
+        assert main(["rebuild", "queue"]) == 1
+    finally:
+        running.release()
+
+    _, err = capsys.readouterr()
+    assert "a rebuild of the queue view is already running; nothing was changed" in err
+    assert read_state(runtime.backend, "queue") == before
+    assert main(["rebuild", "queue"]) == 0
+
+
+@pytest.mark.usefixtures("settings_of_the_store")
+def test_rebuild_of_an_unknown_view_names_the_views_there_are(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["rebuild", "burndown"]) == 2
+    _, err = capsys.readouterr()
+    assert "no view 'burndown'" in err
+    assert all(view in err for view in VIEWS)
+
+
+@pytest.mark.usefixtures("settings_of_the_store")
+def test_token_create_prints_the_new_token_alone_and_it_authenticates_with_its_role(
+    runtime: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["token", "create", "--role", "manager"]) == 0
+    out, _ = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 1
+    principal = runtime.tokens.authenticate(lines[0])
+    assert principal is not None
+    assert principal.role == "manager"

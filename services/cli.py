@@ -113,7 +113,12 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
     from services.app import make_codec, open_backend, utc_now
     from services.infrastructure.store import EventStore
-    from services.projections.runner import RebuildInProgress, RebuildProgress, rebuild
+    from services.projections.runner import (
+        PositionLost,
+        RebuildInProgress,
+        RebuildProgress,
+        rebuild,
+    )
     from services.projections.views import all_projections
 
     projections = {projection.name: projection for projection in all_projections()}
@@ -143,8 +148,8 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         result = rebuild(store, backend, projections[args.view], progress=progress)
-    except RebuildInProgress as refused:
-        print(f"workledger: {refused}; nothing was changed", file=sys.stderr)
+    except (RebuildInProgress, PositionLost) as refused:
+        print(f"\nworkledger: {refused}; nothing was changed", file=sys.stderr)
         return 1
     finally:
         backend.close()

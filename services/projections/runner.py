@@ -554,12 +554,19 @@ def _rebuild(
             position = reached
             caught_up = len(events) < page_size
             if caught_up:
-                # Caught up: switch to the new generation in this same transaction.
+                # Caught up: switch to the new generation in this same transaction, unless the
+                # view moved to another generation meanwhile (a new schema version deployed, or
+                # a rebuild that went on after this one's lock was lost with its connection).
                 cursor.execute(
                     "UPDATE workledger_projections SET position = %s, generation = %s, "
-                    "updated_at = %s WHERE name = %s",
-                    (position, generation, _now(), projection.name),
+                    "updated_at = %s WHERE name = %s AND generation = %s RETURNING generation",
+                    (position, generation, _now(), projection.name, current.generation),
                 )
+                if cursor.fetchone() is None:
+                    raise PositionLost(
+                        f"the {projection.name} view left generation {current.generation} "
+                        "during the rebuild: its copy was not switched in"
+                    )
         if caught_up:
             break
     # The generation just replaced stays until the next switch, so queries still reading it end

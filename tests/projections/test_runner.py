@@ -20,7 +20,9 @@ from services.infrastructure.codec import EventMetadata, RecordedEvent
 from services.infrastructure.store import Backend, EventStore, NewEvent, PendingCommit, StreamAppend
 from services.projections.readmodel import Column, PageWriter, RowCache, Snapshot, Table
 from services.projections.runner import (
+    PositionLost,
     ProjectionWorker,
+    RebuildProgress,
     ensure_projection,
     event_time,
     read_state,
@@ -403,6 +405,29 @@ def test_a_rebuilt_generation_on_postgres_is_visible_to_all_and_analysed(
         assert pages > 0
         assert all_visible == pages
         assert tuples > 0
+
+
+def test_a_rebuild_whose_view_changed_generation_meanwhile_is_not_switched_in(
+    store: EventStore, backend: Backend
+) -> None:
+    versions: dict[UUID, int] = {}
+    for _ in range(6):
+        _write(store, [uuid4()], versions)
+    ProjectionWorker(store, backend, CountingProjection()).catch_up()
+    moved: list[int] = []
+
+    def move_the_view(_: RebuildProgress) -> None:
+        # As a deployment of a new schema version would, between two of the rebuild's pages.
+        if not moved:
+            moved.append(_generation(backend) + 10)
+            backend.execute(
+                "UPDATE workledger_projections SET generation = %s WHERE name = %s",
+                (moved[0], CountingProjection.name),
+            )
+
+    with pytest.raises(PositionLost, match="was not switched in"):
+        rebuild(store, backend, CountingProjection(), page_size=2, progress=move_the_view)
+    assert _generation(backend) == moved[0]
 
 
 def test_a_view_of_some_event_types_reads_only_those_and_still_reaches_the_head(

@@ -30,29 +30,29 @@ def settings_of_the_store(
         monkeypatch.setenv("WORKLEDGER_DATABASE_URL", url)
 
 
-def _write_some(client: TestClient, runtime: Runtime) -> int:
+def _written_and_applied(client: TestClient, runtime: Runtime) -> int:
+    """Writes three teams through the API and waits until every view has applied them; the
+    log position of the last."""
     headers = bearer(runtime.tokens.create("admin"))
     last = 0
     for name in ("Payments", "Platform", "Growth"):
         answer = client.post("/v1/teams", json={"name": name}, headers=headers)
         assert answer.status_code == 201, answer.text
         last = answer.json()["position"]
+
+    def caught_up() -> bool:
+        states = [read_state(runtime.backend, view) for view in VIEWS]
+        return all(state is not None and state.position >= last for state in states)
+
+    wait_until(caught_up, what="every view has applied the writes")
     return last
-
-
-def _caught_up(runtime: Runtime, position: int) -> bool:
-    return all(
-        (state := read_state(runtime.backend, view)) is not None and state.position >= position
-        for view in VIEWS
-    )
 
 
 @pytest.mark.usefixtures("settings_of_the_store")
 def test_rebuild_fills_a_new_generation_while_the_service_runs_and_status_shows_no_lag(
     client: TestClient, runtime: Runtime, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    last = _write_some(client, runtime)
-    wait_until(lambda: _caught_up(runtime, last), what="every view has applied the writes")
+    last = _written_and_applied(client, runtime)
     before = read_state(runtime.backend, "history")
     assert before is not None
 
@@ -77,8 +77,7 @@ def test_rebuild_fills_a_new_generation_while_the_service_runs_and_status_shows_
 def test_a_second_rebuild_of_a_view_is_refused_while_one_runs_and_changes_nothing(
     client: TestClient, runtime: Runtime, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    last = _write_some(client, runtime)
-    wait_until(lambda: _caught_up(runtime, last), what="every view has applied the writes")
+    _written_and_applied(client, runtime)
     before = read_state(runtime.backend, "queue")
     # Held as a rebuild in another process holds it.
     running = runtime.backend.try_lock("workledger-rebuild:queue")

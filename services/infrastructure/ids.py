@@ -47,8 +47,7 @@ class _IdSource:
 
 
 _source = _IdSource()
-if hasattr(os, "register_at_fork"):  # POSIX: only there can a process fork
-    os.register_at_fork(after_in_child=_source.forget)
+os.register_at_fork(after_in_child=_source.forget)
 
 
 def new_id() -> UUID:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
-
-import pytest
 
 from services.infrastructure.ids import new_id
 
@@ -47,7 +44,6 @@ def _draw_in_child(pipe: multiprocessing.connection.Connection) -> None:
     pipe.close()
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is a POSIX call")
 def test_a_forked_process_never_hands_out_the_ids_its_parent_had_drawn() -> None:
     # The parent holds the rest of a drawn batch when it forks.
     new_id()

@@ -2,9 +2,10 @@
 
 Every command runs as an *action* against a ``Session``: the action loads the streams it needs,
 asks the domain to decide, and names the object it answers for. The handler then submits what the
-session wrote to the group committer. A version conflict (another writer got there first) is
-retried from a fresh load; with ``If-Match`` it is a ``412`` instead, because the caller asked to
-change exactly the version it saw.
+session wrote to the group committer. A command whose streams moved on meanwhile (another writer
+got there first) is decided again by the committer, under the write lock, on the state that holds
+then: commands that don't contradict each other never fail for having run at the same time. With
+``If-Match`` it is a ``412`` instead, because the caller asked to change exactly the version it saw.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as replaced
 from datetime import datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 from uuid import UUID
 
 from domain.catalog import MEMBER, Aggregate
-from domain.errors import NotFound
+from domain.errors import DomainError, NotFound
 from services.infrastructure.codec import EventMetadata
 from services.infrastructure.committer import GroupCommitter
 from services.infrastructure.ids import new_id
@@ -30,8 +32,12 @@ from services.infrastructure.store import (
     Committed,
     EventStore,
     IdempotencyKey,
+    LoadedEvent,
+    LockedReads,
     NewEvent,
     PendingCommit,
+    Refused,
+    Render,
     Replayed,
     StoredResponse,
     StreamAppend,
@@ -132,19 +138,29 @@ class StreamCache:
                 self._entries.popitem(last=False)
 
 
+class StreamReader(Protocol):
+    def load(self, stream_id: UUID, after_version: int = 0) -> Sequence[LoadedEvent]: ...
+
+
 class Session:
-    """One attempt at one command: what it read, and what it wants to write."""
+    """One attempt at one command: what it read, and what it wants to write.
+
+    A session decided again under the write lock reads through the batch (``LockedReads``),
+    which includes events not committed yet: it must not ``remember`` what it loads.
+    """
 
     def __init__(
         self,
-        store: EventStore,
+        store: StreamReader,
         cache: StreamCache,
         context: CommandContext,
         *,
         trust_cache: bool = True,
+        remember: bool = True,
     ) -> None:
         self.context = context
         self._trust_cache = trust_cache
+        self._remember = remember
         self._store = store
         self._cache = cache
         self._loaded: dict[tuple[str, UUID], Loaded[Any]] = {}
@@ -183,7 +199,7 @@ class Session:
             state = aggregate.evolve(state, recorded.data)
             version, position = recorded.version, recorded.position
         loaded: Loaded[S] = Loaded(state, version, position)
-        if newer:
+        if newer and self._remember:
             self._cache.put(aggregate.kind, stream_id, Loaded(state, version, position))
         self._loaded[(aggregate.kind, stream_id)] = loaded
         self._read_versions[stream_id] = version
@@ -317,13 +333,18 @@ class CommandHandler:
                 if current.version != if_match:
                     raise PreconditionFailed(if_match, current.version)
             reply = action(session)
+            decided = [session]
             pending = session.pending()
             pending.idempotency = key
             pending.render = _renderer(session, reply, fingerprint)
+            pending.occurs_at_commit = True
+            pending.redecide = self._redecider(
+                context, action, target, if_match, key, fingerprint, decided
+            )
             outcome = self._committer.submit(pending)
             match outcome:
                 case Committed(positions=positions, response=response):
-                    session.remember_committed(positions)
+                    decided[-1].remember_committed(positions)
                     assert response is not None
                     return Accepted(response.status, response.body)
                 case Replayed(response=stored):
@@ -331,13 +352,56 @@ class CommandHandler:
                     return self._replay(key, stored)
                 case ClaimTaken(claim=claim):
                     raise ClaimConflict(claim)
+                case Refused(error=error):
+                    raise error
                 case VersionConflict(stream_id=stream_id, actual=actual):
                     if if_match is not None and target is not None and stream_id == target[1]:
                         raise PreconditionFailed(if_match, actual)
-                    # Writers racing on one object take turns better after a short random pause.
+                    # Decided again under the lock and still refused: only a writer in another
+                    # process that does not take the same lock can cause this. Back off a little.
                     time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                     continue
         raise ConcurrencyConflict("the objects kept changing under this command; try again")
+
+    def _redecider(
+        self,
+        context: CommandContext,
+        action: Action,
+        target: tuple[Aggregate[Any, Any, Any], UUID] | None,
+        if_match: int | None,
+        key: IdempotencyKey | None,
+        fingerprint: str,
+        decided: list[Session],
+    ) -> Callable[[LockedReads], PendingCommit | Refused]:
+        """The command decided again on the latest state, inside the batch's transaction."""
+
+        def redecide(reads: LockedReads) -> PendingCommit | Refused:
+            session = Session(
+                reads,
+                self._cache,
+                replaced(context, now=reads.now),
+                trust_cache=False,
+                remember=False,
+            )
+            try:
+                if target is not None and if_match is not None:
+                    aggregate, stream_id = target
+                    current = session.load(aggregate, stream_id)
+                    if current.state is None:
+                        raise NotFound(f"no {aggregate.kind} with id {stream_id}")
+                    if current.version != if_match:
+                        raise PreconditionFailed(if_match, current.version)
+                reply = action(session)
+            except (DomainError, PreconditionFailed) as error:
+                return Refused(error)
+            decided.append(session)
+            pending = session.pending()
+            pending.idempotency = key
+            pending.render = _renderer(session, reply, fingerprint)
+            pending.occurs_at_commit = True
+            return pending
+
+        return redecide
 
     def answer_once(
         self,
@@ -361,7 +425,7 @@ class CommandHandler:
         answer = StoredResponse(status, body, fingerprint)
         # A commit of no events that records the key with its answer.
         outcome = self._committer.submit(
-            PendingCommit([], idempotency=key, render=lambda _positions: answer)
+            PendingCommit([], idempotency=key, render=lambda _own, _last: answer)
         )
         match outcome:
             case Committed():
@@ -383,11 +447,12 @@ class CommandHandler:
         return Accepted(stored.status, stored.body, replayed=True)
 
 
-def _renderer(
-    session: Session, reply: Reply, fingerprint: str
-) -> Callable[[Sequence[int]], StoredResponse]:
-    def render(positions: Sequence[int]) -> StoredResponse:
-        position = positions[-1] if positions else session.position_of(reply.id)
+def _renderer(session: Session, reply: Reply, fingerprint: str) -> Render:
+    def render(positions: Sequence[int], batch_last: int) -> StoredResponse:
+        # A command that writes nothing answers the position of the object's state it saw;
+        # one written earlier in the same batch has no position yet but the batch's last.
+        seen = session.position_of(reply.id)
+        position = positions[-1] if positions else (seen if seen >= 0 else batch_last)
         body: dict[str, Any] = {
             "id": str(reply.id),
             "version": session.version_of(reply.id),

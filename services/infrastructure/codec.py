@@ -239,7 +239,15 @@ class EventCodec:
         except KeyError:
             raise UnknownEventType(f"{type(event).__name__} is not a registered event") from None
 
-    def encode(self, event: Any, metadata: EventMetadata, recorded_at: datetime) -> bytes:
+    def encode(
+        self,
+        event: Any,
+        metadata: EventMetadata,
+        recorded_at: datetime,
+        occurred_at: datetime | None = None,
+    ) -> bytes:
+        """The stored envelope of ``event``; ``occurred_at``, when given, replaces the
+        metadata's (a live command occurs when it commits)."""
         event_type = self.type_of(event)
         return orjson.dumps(
             {
@@ -247,7 +255,7 @@ class EventCodec:
                 "type": event_type.name,
                 "schema_version": event_type.schema_version,
                 "actor": metadata.actor,
-                "occurred_at": metadata.occurred_at,
+                "occurred_at": metadata.occurred_at if occurred_at is None else occurred_at,
                 "recorded_at": recorded_at,
                 "correlation_id": metadata.correlation_id,
                 "causation_id": metadata.causation_id,

@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from services.infrastructure.store import CommitOutcome, EventStore, PendingCommit
+from services.infrastructure.store import (
+    CommitOutcome,
+    CommitOutcomeUnknown,
+    EventStore,
+    PendingCommit,
+)
 
 
 @dataclass(frozen=True)
@@ -87,12 +92,17 @@ class GroupCommitter:
     def _commit(self, jobs: Sequence[_Job]) -> None:
         try:
             outcomes = self._store.commit([job.pending for job in jobs])
+        except CommitOutcomeUnknown as error:
+            # Trying again could write a command twice: each one hears that it may have been.
+            for job in jobs:
+                job.future.set_exception(error)
+            return
         except BaseException as error:  # every waiting command must hear of the failure
             if len(jobs) == 1:
                 jobs[0].future.set_exception(error)
                 return
-            # Nothing was written. One command can spoil a batch, so each is tried alone and
-            # gets its own answer.
+            # Nothing was written (the store says so, even of a commit whose reply was lost).
+            # One command can spoil a batch, so each is tried alone and gets its own answer.
             for job in jobs:
                 self._commit([job])
             return

@@ -110,6 +110,23 @@ class _Tx:
         )
         return {row["originator_id"]: row["version"] for row in self._cursor.fetchall()}
 
+    def select_stream(self, stream_id: UUID, after_version: int) -> list[StoredRow]:
+        self._cursor.execute(
+            "SELECT notification_id, originator_id, originator_version, state "
+            "FROM workledger_events WHERE originator_id = %s AND originator_version > %s "
+            "ORDER BY originator_version",
+            (stream_id, after_version),
+        )
+        return [
+            StoredRow(
+                row["notification_id"],
+                row["originator_id"],
+                row["originator_version"],
+                bytes(row["state"]),
+            )
+            for row in self._cursor.fetchall()
+        ]
+
     def idempotency_records(
         self, keys: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], StoredResponse]:
@@ -376,6 +393,19 @@ class PostgresBackend:
     def max_position(self) -> int:
         rows = self.fetchall("SELECT coalesce(max(notification_id), 0) FROM workledger_events")
         return int(rows[0][0])
+
+    def select_events_at(
+        self, places: Sequence[tuple[UUID, int]]
+    ) -> dict[tuple[UUID, int], tuple[int, bytes]]:
+        rows = self.fetchall(
+            "SELECT e.originator_id, e.originator_version, e.notification_id, e.state "
+            "FROM workledger_events e "
+            "JOIN unnest(%s::uuid[], %s::bigint[]) AS w(id, version) "
+            "ON e.originator_id = w.id AND e.originator_version = w.version",
+            ([stream_id for stream_id, _ in places], [version for _, version in places]),
+            binary=True,
+        )
+        return {(row[0], row[1]): (row[2], bytes(row[3])) for row in rows}
 
     def streams_created_by(self, type_name: str) -> list[UUID]:
         rows = self.fetchall(

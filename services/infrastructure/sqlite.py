@@ -59,6 +59,14 @@ class _Tx:
         )
         return {UUID(row[0]): row[1] for row in self._cursor.fetchall()}
 
+    def select_stream(self, stream_id: UUID, after_version: int) -> list[StoredRow]:
+        self._cursor.execute(
+            "SELECT rowid, originator_id, originator_version, state FROM workledger_events "
+            "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version",
+            (stream_id.hex, after_version),
+        )
+        return [StoredRow(r[0], UUID(r[1]), r[2], r[3]) for r in self._cursor.fetchall()]
+
     def idempotency_records(
         self, keys: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], StoredResponse]:
@@ -233,6 +241,22 @@ class SQLiteBackend:
 
     def max_position(self) -> int:
         return int(self.fetchall("SELECT coalesce(max(rowid), 0) FROM workledger_events")[0][0])
+
+    def select_events_at(
+        self, places: Sequence[tuple[UUID, int]]
+    ) -> dict[tuple[UUID, int], tuple[int, bytes]]:
+        found: dict[tuple[UUID, int], tuple[int, bytes]] = {}
+        with self.datastore.transaction(commit=False) as cursor:
+            for stream_id, version in places:
+                cursor.execute(
+                    "SELECT rowid, state FROM workledger_events "
+                    "WHERE originator_id = ? AND originator_version = ?",
+                    (stream_id.hex, version),
+                )
+                row = cursor.fetchone()
+                if row is not None:
+                    found[(stream_id, version)] = (int(row[0]), bytes(row[1]))
+        return found
 
     def streams_created_by(self, type_name: str) -> list[UUID]:
         rows = self.fetchall(

@@ -60,15 +60,61 @@ class StoredResponse:
     fingerprint: str = ""
 
 
+class LoadedEvent(Protocol):
+    """What deciding needs of a stream's event: the fact, its version and its log position."""
+
+    @property
+    def data(self) -> Any: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def position(self) -> int: ...
+
+
+class LockedReads(Protocol):
+    """The log as a command sees it when it is decided again under the write lock: everything
+    committed, and what the commands before it in the same batch are writing."""
+
+    @property
+    def now(self) -> datetime:
+        """The batch's time, taken under the lock."""
+        ...
+
+    def load(self, stream_id: UUID, after_version: int = 0) -> Sequence[LoadedEvent]: ...
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A command decided again under the write lock, on the latest state, that its rules (or
+    its ``If-Match``) now refuse."""
+
+    error: Exception
+
+
+Render = Callable[[Sequence[int], int], StoredResponse]
+"""The answer of a committed command, from its own events' positions and the batch's last."""
+
+
 @dataclass
 class PendingCommit:
-    """Everything one command writes, and every condition under which it may be written."""
+    """Everything one command writes, and every condition under which it may be written.
+
+    ``redecide`` lets a command that lost a race (a stream it read moved on) be decided again
+    inside the batch's transaction, on the state that holds then, instead of being refused:
+    commands that don't contradict each other never fail because they ran at the same time.
+    ``occurs_at_commit`` stamps its events with the time the batch commits, so occurred times
+    follow commit order along every stream (an import keeps the times it brings).
+    """
 
     appends: list[StreamAppend]
     observed: dict[UUID, int] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
     idempotency: IdempotencyKey | None = None
-    render: Callable[[Sequence[int]], StoredResponse] | None = None
+    render: Render | None = None
+    redecide: Callable[[LockedReads], PendingCommit | Refused] | None = None
+    occurs_at_commit: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,7 +141,13 @@ class Replayed:
     response: StoredResponse
 
 
-CommitOutcome = Committed | VersionConflict | ClaimTaken | Replayed
+CommitOutcome = Committed | VersionConflict | ClaimTaken | Replayed | Refused
+
+
+class CommitOutcomeUnknown(Exception):
+    """The connection was lost while the batch's ``COMMIT`` was under way, and reading the log
+    back could not tell whether it was written (the database stayed out of reach)."""
+
 
 EventRow = tuple[UUID, int, str, bytes]
 
@@ -108,6 +160,8 @@ class WriteTransaction(Protocol):
     """What a backend offers inside its write-locked transaction."""
 
     def stream_versions(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]: ...
+
+    def select_stream(self, stream_id: UUID, after_version: int) -> list[StoredRow]: ...
 
     def idempotency_records(
         self, keys: Sequence[tuple[str, str]]
@@ -222,6 +276,12 @@ class Backend(Protocol):
 
     def max_position(self) -> int: ...
 
+    def select_events_at(
+        self, places: Sequence[tuple[UUID, int]]
+    ) -> dict[tuple[UUID, int], tuple[int, bytes]]:
+        """The position and stored envelope of each event found at ``(stream, version)``."""
+        ...
+
     def streams_created_by(self, type_name: str) -> list[UUID]: ...
 
     def stored_response(self, principal: str, key: str) -> StoredResponse | None: ...
@@ -293,15 +353,79 @@ def load_response(fingerprint: str, data: bytes) -> StoredResponse:
     return StoredResponse(int(parsed["status"]), parsed["body"], fingerprint)
 
 
+class _Unwritten(NamedTuple):
+    """An event an earlier command of the batch is writing: its position is not known yet."""
+
+    data: Any
+    version: int
+    position: int = -1
+
+
+class _BatchReads:
+    """``LockedReads`` inside a batch's transaction."""
+
+    def __init__(self, tx: WriteTransaction, codec: EventCodec, now: datetime) -> None:
+        self._tx = tx
+        self._codec = codec
+        self._now = now
+        self._unwritten: dict[UUID, list[_Unwritten]] = {}
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    def load(self, stream_id: UUID, after_version: int = 0) -> Sequence[LoadedEvent]:
+        events: list[LoadedEvent] = [
+            self._codec.decode(row.position, row.stream_id, row.version, row.state)
+            for row in self._tx.select_stream(stream_id, after_version)
+        ]
+        events.extend(
+            event for event in self._unwritten.get(stream_id, ()) if event.version > after_version
+        )
+        return events
+
+    def written(self, append: StreamAppend) -> None:
+        unwritten = self._unwritten.setdefault(append.stream_id, [])
+        for offset, new in enumerate(append.events, start=1):
+            unwritten.append(_Unwritten(new.event, append.expected_version + offset))
+
+
+class _Plan:
+    """What one batch writes and answers, kept until its commit is known to have happened."""
+
+    def __init__(self, batch: Sequence[PendingCommit]) -> None:
+        self.batch = batch
+        # The commands as finally decided: some are decided again under the lock.
+        self.final: list[PendingCommit] = list(batch)
+        self.outcomes: list[CommitOutcome | None] = []
+        self.accepted: list[tuple[int, PendingCommit]] = []
+        self.rows: list[EventRow] = []
+        self.records: list[tuple[IdempotencyKey, StoredResponse, datetime]] = []
+        self.new_claims: list[Claim] = []
+        self.recorded_at = EPOCH
+        self.committing = False
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class EventStore:
     """Reads streams and the log, and commits batches of commands atomically."""
 
     def __init__(
-        self, backend: Backend, codec: EventCodec, clock: Callable[[], datetime] | None = None
+        self,
+        backend: Backend,
+        codec: EventCodec,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        settle_seconds: float = 5.0,
     ) -> None:
         self.backend = backend
         self.codec = codec
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._last_commit_time: datetime | None = None
+        # How long to keep asking a database that dropped a ``COMMIT``'s reply what it did.
+        self.settle_seconds = settle_seconds
 
     def load(self, stream_id: UUID, after_version: int = 0) -> list[RecordedEvent]:
         """The events of one stream, oldest first."""
@@ -343,64 +467,161 @@ class EventStore:
         return self.codec.decode(row.position, row.stream_id, row.version, row.state)
 
     def commit(self, batch: Sequence[PendingCommit]) -> list[CommitOutcome]:
-        """Writes every command of ``batch`` whose conditions hold, all in one transaction."""
-        recorded_at = self._clock()
-        with self.backend.write_transaction() as tx:
-            stream_ids = sorted(
-                {a.stream_id for p in batch for a in p.appends}
-                | {s for p in batch for s in p.observed}
-            )
-            versions = tx.stream_versions(stream_ids) if stream_ids else {}
-            keys = [(p.idempotency.principal, p.idempotency.key) for p in batch if p.idempotency]
-            known_keys = tx.idempotency_records(keys) if keys else {}
-            wanted_claims = [(c.scope, c.value) for p in batch for c in p.claims]
-            owners = tx.claim_owners(wanted_claims) if wanted_claims else {}
+        """Writes every command of ``batch`` whose conditions hold, all in one transaction.
 
-            outcomes: list[CommitOutcome | None] = []
-            accepted: list[tuple[int, PendingCommit]] = []
-            rows: list[EventRow] = []
-            new_claims: list[Claim] = []
-            for index, pending in enumerate(batch):
-                refusal = self._refusal(pending, versions, known_keys, owners)
-                outcomes.append(refusal)
-                if refusal is not None:
-                    continue
-                accepted.append((index, pending))
-                for append in pending.appends:
-                    version = append.expected_version
-                    for new in append.events:
-                        version += 1
-                        state = self.codec.encode(new.event, new.metadata, recorded_at)
-                        rows.append((append.stream_id, version, type(new.event).__name__, state))
-                    versions[append.stream_id] = version
-                for claim in pending.claims:
-                    if (claim.scope, claim.value) not in owners:
-                        owners[(claim.scope, claim.value)] = claim.owner_id
-                        new_claims.append(claim)
-                if pending.idempotency is not None and pending.render is not None:
-                    # A later command in this batch with the same key is answered by this one.
-                    key = (pending.idempotency.principal, pending.idempotency.key)
-                    known_keys[key] = StoredResponse(0, {}, pending.idempotency.fingerprint)
-
-            positions = tx.insert_events(rows) if rows else []
-            records: list[tuple[IdempotencyKey, StoredResponse, datetime]] = []
-            cursor = 0
-            for index, pending in accepted:
-                count = sum(len(a.events) for a in pending.appends)
-                own = tuple(positions[cursor : cursor + count])
-                cursor += count
-                response = pending.render(own) if pending.render else None
-                outcomes[index] = Committed(own, response)
-                if pending.idempotency is not None and response is not None:
-                    records.append((pending.idempotency, response, recorded_at))
-            if records:
-                tx.insert_idempotency(records)
-            if new_claims:
-                tx.insert_claims(new_claims)
+        A connection lost while the ``COMMIT`` is under way leaves its outcome unknown, not
+        failed: the log is read back (the batch's events are known before it is sent) and each
+        command is answered with what actually happened. The error is raised only when nothing
+        was written, and ``CommitOutcomeUnknown`` when the database can't be asked in time.
+        """
+        plan = _Plan(batch)
+        try:
+            with self.backend.write_transaction() as tx:
+                self._decide(tx, plan)
+                positions = tx.insert_events(plan.rows) if plan.rows else []
+                self._answer(plan, positions)
+                if plan.records:
+                    tx.insert_idempotency(plan.records)
+                if plan.new_claims:
+                    tx.insert_claims(plan.new_claims)
+                plan.committing = True
+        except Exception as error:
+            if not plan.committing:
+                raise
+            self._settle(plan, error)
+        outcomes = plan.outcomes
         if any(isinstance(outcome, Committed) and outcome.positions for outcome in outcomes):
             self.backend.notify_committed()
-        self._answer_in_batch_replays(batch, outcomes)
+        self._answer_in_batch_replays(plan.final, outcomes)
         return [outcome for outcome in outcomes if outcome is not None]
+
+    def _commit_time(self) -> datetime:
+        # Taken under the write lock, and never behind the previous batch's even if the
+        # system clock steps back, so occurred times follow commit order along each stream.
+        now = self._clock()
+        if self._last_commit_time is not None and now < self._last_commit_time:
+            now = self._last_commit_time
+        self._last_commit_time = now
+        return now
+
+    def _decide(self, tx: WriteTransaction, plan: _Plan) -> None:
+        """Which commands of the batch are written, and the rows and answers they make."""
+        batch = plan.batch
+        recorded_at = self._commit_time()
+        stream_ids = sorted(
+            {a.stream_id for p in batch for a in p.appends} | {s for p in batch for s in p.observed}
+        )
+        versions = tx.stream_versions(stream_ids) if stream_ids else {}
+        keys = [(p.idempotency.principal, p.idempotency.key) for p in batch if p.idempotency]
+        known_keys = tx.idempotency_records(keys) if keys else {}
+        wanted_claims = [(c.scope, c.value) for p in batch for c in p.claims]
+        owners = tx.claim_owners(wanted_claims) if wanted_claims else {}
+        reads = _BatchReads(tx, self.codec, recorded_at)
+
+        for index, original in enumerate(batch):
+            pending = original
+            refusal = self._refusal(pending, versions, known_keys, owners)
+            if isinstance(refusal, VersionConflict) and pending.redecide is not None:
+                redone = pending.redecide(reads)
+                if isinstance(redone, Refused):
+                    plan.outcomes.append(redone)
+                    continue
+                self._learn(tx, redone, versions, owners)
+                pending = plan.final[index] = redone
+                refusal = self._refusal(pending, versions, known_keys, owners)
+            plan.outcomes.append(refusal)
+            if refusal is not None:
+                continue
+            plan.accepted.append((index, pending))
+            occurred_at = recorded_at if pending.occurs_at_commit else None
+            for append in pending.appends:
+                version = append.expected_version
+                for new in append.events:
+                    version += 1
+                    state = self.codec.encode(new.event, new.metadata, recorded_at, occurred_at)
+                    plan.rows.append((append.stream_id, version, type(new.event).__name__, state))
+                versions[append.stream_id] = version
+                reads.written(append)
+            for claim in pending.claims:
+                if (claim.scope, claim.value) not in owners:
+                    owners[(claim.scope, claim.value)] = claim.owner_id
+                    plan.new_claims.append(claim)
+            if pending.idempotency is not None and pending.render is not None:
+                # A later command in this batch with the same key is answered by this one.
+                key = (pending.idempotency.principal, pending.idempotency.key)
+                known_keys[key] = StoredResponse(0, {}, pending.idempotency.fingerprint)
+        plan.recorded_at = recorded_at
+
+    @staticmethod
+    def _learn(
+        tx: WriteTransaction,
+        pending: PendingCommit,
+        versions: dict[UUID, int],
+        owners: dict[tuple[str, str], UUID],
+    ) -> None:
+        """Adds the versions and claim owners a command decided again needs and the batch had
+        not read yet."""
+        touched = {a.stream_id for a in pending.appends} | set(pending.observed)
+        unread = sorted(touched - versions.keys())
+        if unread:
+            found = tx.stream_versions(unread)
+            for stream_id in unread:
+                versions[stream_id] = found.get(stream_id, 0)
+        unclaimed = [(c.scope, c.value) for c in pending.claims if (c.scope, c.value) not in owners]
+        if unclaimed:
+            owners.update(tx.claim_owners(unclaimed))
+
+    @staticmethod
+    def _answer(plan: _Plan, positions: Sequence[int]) -> None:
+        """Each accepted command's outcome, once its events have their positions."""
+        plan.records.clear()
+        last = positions[-1] if positions else 0
+        cursor = 0
+        for index, pending in plan.accepted:
+            count = sum(len(a.events) for a in pending.appends)
+            own = tuple(positions[cursor : cursor + count])
+            cursor += count
+            response = pending.render(own, last) if pending.render else None
+            plan.outcomes[index] = Committed(own, response)
+            if pending.idempotency is not None and response is not None:
+                plan.records.append((pending.idempotency, response, plan.recorded_at))
+
+    def _settle(self, plan: _Plan, error: Exception) -> None:
+        """After a ``COMMIT`` whose reply was lost: the outcomes if the batch was written;
+        ``error`` again if it was not, so the commands may be tried again."""
+        deadline = time.monotonic() + self.settle_seconds
+        while True:
+            try:
+                positions = self._written_positions(plan)
+                break
+            except Exception as unreachable:
+                if time.monotonic() >= deadline:
+                    raise CommitOutcomeUnknown(
+                        "the connection to the database was lost while the command was being "
+                        "committed, and whether it was written can't be told yet"
+                    ) from unreachable
+                time.sleep(0.05)
+        if positions is None:
+            raise error
+        self._answer(plan, positions)
+
+    def _written_positions(self, plan: _Plan) -> list[int] | None:
+        """The positions of the batch's events if the log holds them; ``None`` if not."""
+        if plan.rows:
+            found = self.backend.select_events_at([(row[0], row[1]) for row in plan.rows])
+            stream_id, version, _, state = plan.rows[0]
+            first = found.get((stream_id, version))
+            # A transaction is written whole or not at all: its first event tells which. The
+            # envelope holds the event's own id, so an equal one is this batch's.
+            if first is None or bytes(first[1]) != state:
+                return None
+            return [found[(row[0], row[1])][0] for row in plan.rows]
+        if plan.records:
+            key, response, _ = plan.records[0]
+            stored = self.backend.stored_response(key.principal, key.key)
+            if stored is None or dump_response(stored) != dump_response(response):
+                return None
+        return []
 
     @staticmethod
     def _refusal(

@@ -73,10 +73,7 @@ def test_concurrent_edits_without_if_match_lose_no_update(
     )
 
     accepted = [a for a in answers if a.status_code == 200]
-    for answer in answers:
-        if answer.status_code != 200:
-            assert_problem(answer, 409, "conflict")
-    assert accepted
+    assert len(accepted) == len(answers), [a.text for a in answers if a not in accepted]
     events = stream(runtime, issue_id)
     assert [e.version for e in events] == list(range(1, len(events) + 1))
     assert len(of_type(events, "IssueRetitled")) == len(accepted)
@@ -103,8 +100,7 @@ def test_concurrent_transitions_without_if_match_keep_the_workflow_chain_intact(
     accepted = [a for a in answers if a.status_code == 200]
     for answer in answers:
         if answer.status_code != 200:
-            assert answer.status_code == 409, answer.text
-            assert answer.json()["code"] in ("invalid_transition", "conflict")
+            assert_problem(answer, 409, "invalid_transition")
     assert accepted
     events = stream(runtime, issue_id)
     moves = of_type(events, "IssueTransitioned")
@@ -181,7 +177,7 @@ def test_of_concurrent_dependencies_a_on_b_and_b_on_a_at_most_one_is_recorded(
         for answer in pair:
             if answer.status_code != 200:
                 assert_problem(answer, 409, answer.json()["code"])
-                assert answer.json()["code"] in ("dependency_cycle", "conflict")
+                assert answer.json()["code"] == "dependency_cycle"
         edges = {(str(e.stream_id), str(e.data.blocked_by_id)) for e in added}
         assert not {(a, b), (b, a)} <= edges
         assert len(edges & {(a, b), (b, a)}) == [x.status_code for x in pair].count(200)
@@ -196,9 +192,7 @@ def test_concurrent_issues_in_one_project_get_distinct_consecutive_keys(
     answers = concurrently(12, lambda _: client.post("/v1/issues", json=body, headers=admin))
 
     created = [a for a in answers if a.status_code == 201]
-    for answer in answers:
-        if answer.status_code != 201:
-            assert_problem(answer, 409, "conflict")
+    assert len(created) == len(answers), [a.text for a in answers if a not in created]
     keys = sorted((a.json()["key"] for a in created), key=lambda k: int(k.split("-")[1]))
     assert keys == [f"PAY-{n}" for n in range(1, len(created) + 1)]
     assert len(of_type(log(runtime), "IssueCreated")) == len(created)
@@ -223,7 +217,7 @@ def test_no_issue_is_assigned_to_a_member_after_their_concurrent_deactivation(
     for answer in answers[:-1]:
         if answer.status_code != 200:
             assert_problem(answer, 409, answer.json()["code"])
-            assert answer.json()["code"] in ("member_deactivated", "conflict")
+            assert answer.json()["code"] == "member_deactivated"
     events = log(runtime)
     [deactivated] = of_type(events, "MemberDeactivated")
     assigned = of_type(events, "IssueAssigned")
@@ -249,7 +243,7 @@ def test_concurrent_blocks_and_comments_on_one_issue_are_each_recorded_once(
     ok = [a for a in answers if a.status_code in (200, 201)]
     for answer in answers:
         if answer not in ok:
-            assert_problem(answer, 409, "conflict")
+            assert answer.json()["code"] != "conflict", answer.text
     events = stream(runtime, issue_id)
     assert [e.version for e in events] == list(range(1, len(events) + 1))
     assert len(events) == 2 + len(ok)

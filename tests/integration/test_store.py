@@ -86,7 +86,7 @@ def command(
 ) -> PendingCommit:
     """A pending command whose rendered response names its tag and its own positions."""
 
-    def render(positions: Sequence[int]) -> StoredResponse:
+    def render(positions: Sequence[int], _batch_last: int) -> StoredResponse:
         return StoredResponse(201, {"tag": tag, "positions": list(positions)}, fingerprint)
 
     return PendingCommit(
@@ -430,7 +430,7 @@ class RenderFailed(Exception):
     pass
 
 
-def failing_render(positions: Sequence[int]) -> StoredResponse:
+def failing_render(positions: Sequence[int], _batch_last: int) -> StoredResponse:
     raise RenderFailed(f"can't answer for {list(positions)}")
 
 
@@ -553,10 +553,10 @@ class Gate:
         render = pending.render
         assert render is not None
 
-        def held(positions: Sequence[int]) -> StoredResponse:
+        def held(positions: Sequence[int], batch_last: int) -> StoredResponse:
             self.entered.set()
             assert self.release.wait(10)
-            return render(positions)
+            return render(positions, batch_last)
 
         pending.render = held
         return pending

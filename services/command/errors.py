@@ -14,6 +14,7 @@ from services.command.handler import (
 )
 from services.infrastructure.committer import CommitterStopped
 from services.infrastructure.http import problem_response
+from services.infrastructure.store import CommitOutcomeUnknown
 
 STATUS_OF_CODE = {"not_found": 404, "validation_error": 422}
 CLAIM_FIELDS = {"member.email": "email", "project.key": "key"}
@@ -63,6 +64,16 @@ async def _on_stopped(_: Request, error: Exception) -> Response:
     return problem_response(503, "unavailable", str(error), headers={"Retry-After": "1"})
 
 
+async def _on_outcome_unknown(_: Request, error: Exception) -> Response:
+    return problem_response(
+        503,
+        "outcome_unknown",
+        f"{error}. The command may have been applied: retry it with the same Idempotency-Key, "
+        "which answers what was done if it was, or read the object before sending it again",
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_command_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(PreconditionFailed, _on_precondition)
@@ -70,3 +81,4 @@ def install_command_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ClaimConflict, _on_claim)
     app.add_exception_handler(IdempotencyKeyReused, _on_key_reused)
     app.add_exception_handler(CommitterStopped, _on_stopped)
+    app.add_exception_handler(CommitOutcomeUnknown, _on_outcome_unknown)

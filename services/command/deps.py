@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
 import orjson
@@ -17,11 +17,17 @@ from pydantic import BaseModel
 
 from domain.catalog import Aggregate
 from services.command.handler import Accepted, Action, CommandContext, CommandHandler
-from services.command.policy import COMMAND_ROLES
 from services.command.scheduler import Scheduler
 from services.infrastructure.http import ProblemError, authenticate
 from services.infrastructure.ids import new_id
 from services.infrastructure.tokens import Principal
+
+Role = Literal["member", "manager", "admin"]
+MEMBER: Final = "member"
+MANAGER: Final = "manager"
+ADMIN: Final = "admin"
+# Where a command route declares the least role that may call it (see ``routes.common``).
+ROLE_EXTENSION = "x-workledger-role"
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -32,10 +38,16 @@ async def get_scheduler(request: Request) -> Scheduler:
     return scheduler
 
 
+def required_role(route: object) -> str:
+    """The least role a command route declared; ``admin`` for one that declared none."""
+    extra = getattr(route, "openapi_extra", None) or {}
+    role: str = extra.get(ROLE_EXTENSION, ADMIN)
+    return role
+
+
 def _authorized(request: Request, principal: Principal) -> Principal:
     """The caller, if their role may run this route's command; a ``403`` otherwise."""
-    route = request.scope.get("route")
-    needed = COMMAND_ROLES.get(getattr(route, "name", ""), "admin")
+    needed = required_role(request.scope.get("route"))
     if not principal.may(needed):
         raise ProblemError(
             403,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from domain.operation import OperationCreated
-from services.command import actions
+from services.command.actions import operations as actions
 from services.command.handler import CommandContext, CommandHandler
 from services.infrastructure.ids import new_id
 

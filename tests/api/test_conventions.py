@@ -105,6 +105,24 @@ def test_a_viewer_may_run_no_command_at_all(
     assert log(runtime) == []
 
 
+def test_every_command_route_declares_who_may_call_it_in_the_openapi_document(
+    client: TestClient,
+) -> None:
+    paths: dict[str, dict[str, dict[str, str]]] = client.get("/openapi.json").json()["paths"]
+    roles: dict[str, int] = {}
+    for template, operations in paths.items():
+        for method, operation in operations.items():
+            if not template.startswith("/v1/") or method not in ("post", "put", "patch", "delete"):
+                continue
+            role = operation.get("x-workledger-role")
+            assert role in ("member", "manager", "admin"), (method, template)
+            assert "**Who may call it:**" in operation["description"], (method, template)
+            roles[role] = roles.get(role, 0) + 1
+    assert roles["member"] >= 15
+    assert roles["manager"] >= 15
+    assert roles["admin"] >= 4
+
+
 def test_a_member_may_not_create_a_team(
     client: TestClient, runtime: Runtime, member: Headers
 ) -> None:

@@ -27,11 +27,15 @@ from hypothesis import strategies as st
 
 from contracts import commands as body
 from domain import issue, member, operation
-from domain.catalog import AGGREGATES, ISSUE, Aggregate
+from domain.catalog import AGGREGATES, ISSUE, OPERATION, Aggregate
 from domain.errors import DomainError
 from domain.rules import reachable, walk
 from services.app import Runtime
-from services.command import actions
+from services.command.actions import issues as issues_actions
+from services.command.actions import members as members_actions
+from services.command.actions import operations as operations_actions
+from services.command.actions import teams as teams_actions
+from services.command.actions.common import on
 from services.command.handler import (
     Accepted,
     Action,
@@ -110,7 +114,7 @@ class World:
 
 def setup_world(runtime: Runtime, clock: FrozenClock, members: int = 3) -> World:
     world = World(runtime, clock, start=runtime.store.last_position())
-    world.team_id = world.create(actions.create_team(body.CreateTeam(name="Payments")))
+    world.team_id = world.create(teams_actions.create_team(body.CreateTeam(name="Payments")))
     for n in range(members):
         data = body.CreateMember(
             name=f"Member {n}",
@@ -119,7 +123,7 @@ def setup_world(runtime: Runtime, clock: FrozenClock, members: int = 3) -> World
             weekly_capacity=10,
             team_ids=[world.team_id],
         )
-        world.members.append(world.create(actions.create_member(data)))
+        world.members.append(world.create(members_actions.create_member(data)))
     return world
 
 
@@ -132,7 +136,7 @@ def create_operation(world: World, cadence: body.Cadence, start: date) -> UUID:
         start_date=start,
         estimate=1.5,
     )
-    operation_id = world.create(actions.create_operation(data))
+    operation_id = world.create(operations_actions.create_operation(data))
     world.operations.append(operation_id)
     return operation_id
 
@@ -313,7 +317,7 @@ def perform(world: World, step: Step) -> None:
             parent_id=None if step.parent is None or not world.issues else pick(step.parent),
             assignee_id=None if step.assignee is None else world.members[step.assignee],
         )
-        accepted = world.run(actions.create_issue(data))
+        accepted = world.run(issues_actions.create_issue(data))
         if accepted is not None:
             world.issues.append(UUID(accepted.body["id"]))
         return
@@ -321,14 +325,16 @@ def perform(world: World, step: Step) -> None:
         someone = world.members[step.member]
         if isinstance(step, Activity):
             world.run(
-                actions.reactivate_member(someone)
+                members_actions.reactivate_member(someone)
                 if step.active
-                else actions.deactivate_member(someone)
+                else members_actions.deactivate_member(someone)
             )
         else:
             capacity = body.UpdateMember(weekly_capacity=step.capacity)
-            world.run(actions.update_member(someone, capacity))
-            world.run(actions.update_team(world.team_id, body.UpdateTeam(name=step.team_name)))
+            world.run(members_actions.update_member(someone, capacity))
+            world.run(
+                teams_actions.update_team(world.team_id, body.UpdateTeam(name=step.team_name))
+            )
         return
     if not world.issues:
         return
@@ -336,33 +342,35 @@ def perform(world: World, step: Step) -> None:
     action: Action
     match step:
         case Edit(fields=fields):
-            action = actions.update_issue(target, body.UpdateIssue.model_validate(dict(fields)))
+            action = issues_actions.update_issue(
+                target, body.UpdateIssue.model_validate(dict(fields))
+            )
         case Move(status=status):
-            action = actions.on_issue(target, issue.TransitionIssue(status))
+            action = on(ISSUE, target, issue.TransitionIssue(status))
         case Block(reason=None):
-            action = actions.on_issue(target, issue.UnblockIssue())
+            action = on(ISSUE, target, issue.UnblockIssue())
         case Block(reason=str(reason)):
-            action = actions.on_issue(target, issue.BlockIssue(reason))
+            action = on(ISSUE, target, issue.BlockIssue(reason))
         case Depend(blocker=blocker):
             dependency = body.AddDependency(blocked_by_id=pick(blocker))
-            action = actions.add_dependency(target, dependency)
+            action = issues_actions.add_dependency(target, dependency)
         case Undepend(blocker=blocker):
-            action = actions.on_issue(target, issue.RemoveDependency(pick(blocker)))
+            action = on(ISSUE, target, issue.RemoveDependency(pick(blocker)))
         case Reparent(parent=parent):
             parent_id = None if parent is None else pick(parent)
-            action = actions.update_issue(target, body.UpdateIssue(parent_id=parent_id))
+            action = issues_actions.update_issue(target, body.UpdateIssue(parent_id=parent_id))
         case Assign(member=who):
             assignee = None if who is None else world.members[who]
-            action = actions.assign_issue(target, body.AssignIssue(assignee_id=assignee))
+            action = issues_actions.assign_issue(target, body.AssignIssue(assignee_id=assignee))
         case Watch(member=who):
-            action = actions.watch_issue(target, body.Watch(member_id=world.members[who]))
+            action = issues_actions.watch_issue(target, body.Watch(member_id=world.members[who]))
         case Comment(text=text):
-            action = actions.comment_on_issue(target, body.Comment(body=text))
+            action = issues_actions.comment_on_issue(target, body.Comment(body=text))
         case Affects(link=True):
             data_link = body.LinkIssue(kind="affects", target_id=world.operations[0])
-            action = actions.link_issue(target, data_link)
+            action = issues_actions.link_issue(target, data_link)
         case Affects(link=False):
-            action = actions.on_issue(target, issue.UnlinkIssue("affects", world.operations[0]))
+            action = on(ISSUE, target, issue.UnlinkIssue("affects", world.operations[0]))
         case _:
             raise AssertionError(f"unexpected step {step}")
     world.run(action)
@@ -488,7 +496,7 @@ def test_random_commands_leave_a_log_that_replays_to_the_handlers_state_and_keep
     create_operation(world, body.Cadence(every="week"), clock().date())
     for kind in issue.KINDS:
         data = body.CreateIssue(title=f"A {kind}", kind=kind, team_id=world.team_id)
-        world.issues.append(world.create(actions.create_issue(data)))
+        world.issues.append(world.create(issues_actions.create_issue(data)))
     for step in plan:
         perform(world, step)
     describe(world)
@@ -515,7 +523,7 @@ def test_random_dependency_and_parent_changes_never_close_a_cycle(
     world = setup_world(runtime, clock, members=1)
     for n in range(5):
         data = body.CreateIssue(title=f"Issue {n}", kind="task", team_id=world.team_id)
-        world.issues.append(world.create(actions.create_issue(data)))
+        world.issues.append(world.create(issues_actions.create_issue(data)))
     for step in plan:
         perform(world, step)
     describe(world)
@@ -588,16 +596,18 @@ def perform_on_operation(world: World, operation_id: UUID, step: OperationStep) 
         case Tick(days_ahead=days, every_operation=True):
             world.runtime.scheduler.tick(context(world.clock), today + timedelta(days=days))
         case Tick(days_ahead=days):
-            world.run(actions.schedule_occurrences(operation_id, today + timedelta(days=days)))
+            world.run(
+                operations_actions.schedule_occurrences(operation_id, today + timedelta(days=days))
+            )
         case Recadence(cadence=cadence):
             change = body.ChangeCadence(cadence=cadence)
-            world.run(actions.change_cadence(operation_id, change))
+            world.run(operations_actions.change_cadence(operation_id, change))
         case Advance(days=days):
             world.clock.advance(timedelta(days=days))
         case Lifecycle(pause=True):
-            world.run(actions.on_operation(operation_id, operation.PauseOperation()))
+            world.run(on(OPERATION, operation_id, operation.PauseOperation()))
         case Lifecycle(pause=False):
-            world.run(actions.on_operation(operation_id, operation.ResumeOperation()))
+            world.run(on(OPERATION, operation_id, operation.ResumeOperation()))
         case Settle(index=at, complete=complete):
             scheduled = [
                 e.data.due_date
@@ -608,7 +618,11 @@ def perform_on_operation(world: World, operation_id: UUID, step: OperationStep) 
                 return
             due = scheduled[at % len(scheduled)]
             note = body.OccurrenceNote(note="done")
-            settle = actions.complete_occurrence if complete else actions.skip_occurrence
+            settle = (
+                operations_actions.complete_occurrence
+                if complete
+                else operations_actions.skip_occurrence
+            )
             world.run(settle(operation_id, due, note))
 
 
@@ -681,7 +695,7 @@ def test_concurrent_dependencies_never_close_a_cycle(runtime: Runtime, clock: Fr
     world = setup_world(runtime, clock, members=1)
     for n in range(6):
         data = body.CreateIssue(title=f"Issue {n}", kind="task", team_id=world.team_id)
-        world.issues.append(world.create(actions.create_issue(data)))
+        world.issues.append(world.create(issues_actions.create_issue(data)))
     rng = random.Random(20260302)
     pairs = [tuple(rng.sample(world.issues, 2)) for _ in range(48)]
 
@@ -690,7 +704,7 @@ def test_concurrent_dependencies_never_close_a_cycle(runtime: Runtime, clock: Fr
             data = body.AddDependency(blocked_by_id=blocker)
             # A conflict that outlasts the retries is a 409 to the caller: nothing is written.
             with contextlib.suppress(ConcurrencyConflict):
-                world.run(actions.add_dependency(waiting, data))
+                world.run(issues_actions.add_dependency(waiting, data))
 
         return job
 

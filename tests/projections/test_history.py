@@ -14,16 +14,18 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
 
 from contracts.views.history import GENESIS_HASH, HistoryPage
 from domain.catalog import EVENT_CLASSES
+from domain.team import TeamCreated, TeamRenamed
 from services.app import Runtime, build_runtime
+from services.infrastructure.codec import EventMetadata
 from services.infrastructure.settings import Settings
-from services.infrastructure.store import Backend
+from services.infrastructure.store import Backend, Committed, NewEvent, PendingCommit, StreamAppend
 from services.projections.runner import rebuild
 from services.projections.views.history import ENTRIES, PROJECTION
 from tests.api.conftest import ReusableApp
@@ -630,14 +632,36 @@ def test_since_and_until_answer_the_entries_that_occurred_in_that_range(
 
 
 def test_entries_that_occurred_before_earlier_ones_are_found_in_the_time_they_occurred(
-    client: TestClient, admin: Headers, clock: FrozenClock
+    client: TestClient, admin: Headers, clock: FrozenClock, runtime: Runtime
 ) -> None:
     early = team(client, admin, "Early")
     clock.advance(timedelta(hours=2))
     late = team(client, admin, "Late")
-    clock.advance(timedelta(hours=-4))
-    imported = team(client, admin, "Imported")
-    last = send(client, admin, "PATCH", f"/teams/{imported}", {"name": "Imported twice"})
+    # Recorded after the others but occurred before them, as imported history is.
+    imported_id = uuid4()
+    at = clock() - timedelta(hours=4)
+    [outcome] = runtime.store.commit(
+        [
+            PendingCommit(
+                [
+                    StreamAppend(
+                        imported_id,
+                        0,
+                        tuple(
+                            NewEvent(event, EventMetadata(uuid4(), "system", at, uuid4(), uuid4()))
+                            for event in (
+                                TeamCreated(imported_id, "Imported", None),
+                                TeamRenamed("Imported twice"),
+                            )
+                        ),
+                    )
+                ]
+            )
+        ]
+    )
+    assert isinstance(outcome, Committed)
+    imported = str(imported_id)
+    last = {"position": outcome.positions[-1]}
 
     def found(**params: Any) -> list[tuple[str, str]]:
         return [

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from contracts import commands as body
 from domain import issue
 from services.app import Runtime, build_runtime
-from services.command import actions
+from services.command.actions import issues as issues_actions
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend
 from services.projections.readmodel import Snapshot, Table, micros
@@ -102,7 +102,7 @@ def test_every_view_rebuilt_restarted_or_asked_as_of_agrees_with_the_live_one(
     create_operation(world, body.Cadence(every="week"), clock().date())
     for kind in issue.KINDS:
         data = body.CreateIssue(title=f"A {kind}", kind=kind, team_id=world.team_id)
-        world.issues.append(world.create(actions.create_issue(data)))
+        world.issues.append(world.create(issues_actions.create_issue(data)))
     runtime.scheduler.tick(runtime.scheduler.system_context())
 
     projections = all_projections()

@@ -14,7 +14,8 @@ from contracts import commands as body
 from domain.catalog import ISSUE
 from domain.issue import IssueCommented
 from services.app import Runtime
-from services.command import actions
+from services.command.actions import issues as issues_actions
+from services.command.actions import teams as teams_actions
 from services.projections.feed import EventFeed
 from tests.conftest import bearer
 from tests.stream.conftest import assert_matches_its_schema, feed_app
@@ -47,10 +48,12 @@ def store_version_1_comment(runtime: Runtime, issue_id: UUID, comment_id: UUID) 
 
 
 def test_a_stored_version_1_comment_is_read_as_version_2(runtime: Runtime) -> None:
-    team_id = created(runtime, actions.create_team(body.CreateTeam(name="Support")))
+    team_id = created(runtime, teams_actions.create_team(body.CreateTeam(name="Support")))
     issue_id = created(
         runtime,
-        actions.create_issue(body.CreateIssue(title="Refund", kind="request", team_id=team_id)),
+        issues_actions.create_issue(
+            body.CreateIssue(title="Refund", kind="request", team_id=team_id)
+        ),
     )
     comment_id = uuid4()
     position = store_version_1_comment(runtime, issue_id, comment_id)
@@ -66,13 +69,15 @@ def test_a_stored_version_1_comment_is_read_as_version_2(runtime: Runtime) -> No
 def test_an_issue_with_a_version_1_comment_replays_and_takes_new_commands(
     runtime: Runtime,
 ) -> None:
-    team_id = created(runtime, actions.create_team(body.CreateTeam(name="Support")))
+    team_id = created(runtime, teams_actions.create_team(body.CreateTeam(name="Support")))
     issue_id = created(
         runtime,
-        actions.create_issue(body.CreateIssue(title="Refund", kind="request", team_id=team_id)),
+        issues_actions.create_issue(
+            body.CreateIssue(title="Refund", kind="request", team_id=team_id)
+        ),
     )
     store_version_1_comment(runtime, issue_id, uuid4())
-    run(runtime, actions.comment_on_issue(issue_id, body.Comment(body="New")))
+    run(runtime, issues_actions.comment_on_issue(issue_id, body.Comment(body="New")))
     state = ISSUE.replay([event.data for event in runtime.store.load(issue_id)])
     assert state is not None
     assert state.comment_count == 2
@@ -82,14 +87,16 @@ def test_an_issue_with_a_version_1_comment_replays_and_takes_new_commands(
 def test_the_feed_serves_version_2_and_version_1_to_whoever_asks_for_it(
     runtime: Runtime,
 ) -> None:
-    team_id = created(runtime, actions.create_team(body.CreateTeam(name="Support")))
+    team_id = created(runtime, teams_actions.create_team(body.CreateTeam(name="Support")))
     issue_id = created(
         runtime,
-        actions.create_issue(body.CreateIssue(title="Refund", kind="request", team_id=team_id)),
+        issues_actions.create_issue(
+            body.CreateIssue(title="Refund", kind="request", team_id=team_id)
+        ),
     )
     old_comment = uuid4()
     store_version_1_comment(runtime, issue_id, old_comment)
-    run(runtime, actions.comment_on_issue(issue_id, body.Comment(body="New")))
+    run(runtime, issues_actions.comment_on_issue(issue_id, body.Comment(body="New")))
     headers = bearer(runtime.tokens.create("viewer"))
 
     with TestClient(feed_app(runtime, EventFeed(runtime.store))) as client:

@@ -10,37 +10,36 @@ from fastapi.responses import Response
 
 from contracts import commands as body
 from contracts.answers import TickAnswer
-from domain import operation
 from domain.catalog import OPERATION
-from services.command import actions
+from services.command.actions import operations as actions
 from services.command.deps import Run, SchedulerDep
-from services.command.routes.common import CHANGED, CREATED, RESPONSES
+from services.command.routes.common import MANAGER, MEMBER, command
 from services.infrastructure.http import ProblemError, Routes
 
 router = Routes(tags=["operations"])
 
 
-@router.post("/operations", **CREATED)
+@router.post("/operations", **command(MANAGER, created=True))
 def create_operation(data: body.CreateOperation, run: Run) -> Response:
     """Creates recurring work with a cadence, a runbook and an estimate per occurrence."""
     return run(actions.create_operation(data), payload=data)
 
 
-@router.patch("/operations/{operation_id}", **CHANGED)
+@router.patch("/operations/{operation_id}", **command(MANAGER))
 def update_operation(operation_id: UUID, data: body.UpdateOperation, run: Run) -> Response:
     """Changes the default assignee of future occurrences, or the runbook."""
     action = actions.update_operation(operation_id, data)
     return run(action, target=(OPERATION, operation_id), payload=data)
 
 
-@router.put("/operations/{operation_id}/cadence", **CHANGED)
+@router.put("/operations/{operation_id}/cadence", **command(MANAGER))
 def change_cadence(operation_id: UUID, data: body.ChangeCadence, run: Run) -> Response:
     """Changes the cadence; occurrences already scheduled stay, only future dates follow it."""
     action = actions.change_cadence(operation_id, data)
     return run(action, target=(OPERATION, operation_id), payload=data)
 
 
-@router.post("/operations/tick", status_code=200, response_model=TickAnswer, responses=RESPONSES)
+@router.post("/operations/tick", **command(MANAGER, answer=TickAnswer))
 def tick_operations(scheduler: SchedulerDep, run: Run, data: body.Tick | None = None) -> Response:
     """Creates every operation's occurrences due up to `until` (default: now + horizon).
 
@@ -67,28 +66,25 @@ def tick_operations(scheduler: SchedulerDep, run: Run, data: body.Tick | None = 
     return run.once(schedule, payload=data)
 
 
-@router.post("/operations/{operation_id}/pause", **CHANGED)
+@router.post("/operations/{operation_id}/pause", **command(MANAGER))
 def pause_operation(operation_id: UUID, run: Run) -> Response:
     """Pauses an active operation: no occurrences are scheduled while paused."""
-    action = actions.on_operation(operation_id, operation.PauseOperation())
-    return run(action, target=(OPERATION, operation_id))
+    return run(actions.pause_operation(operation_id), target=(OPERATION, operation_id))
 
 
-@router.post("/operations/{operation_id}/resume", **CHANGED)
+@router.post("/operations/{operation_id}/resume", **command(MANAGER))
 def resume_operation(operation_id: UUID, run: Run) -> Response:
     """Resumes a paused operation from today; dates missed while paused are not caught up."""
-    action = actions.on_operation(operation_id, operation.ResumeOperation())
-    return run(action, target=(OPERATION, operation_id))
+    return run(actions.resume_operation(operation_id), target=(OPERATION, operation_id))
 
 
-@router.post("/operations/{operation_id}/retire", **CHANGED)
+@router.post("/operations/{operation_id}/retire", **command(MANAGER))
 def retire_operation(operation_id: UUID, run: Run) -> Response:
     """Retires an operation for good."""
-    action = actions.on_operation(operation_id, operation.RetireOperation())
-    return run(action, target=(OPERATION, operation_id))
+    return run(actions.retire_operation(operation_id), target=(OPERATION, operation_id))
 
 
-@router.post("/operations/{operation_id}/occurrences/{due_date}/complete", **CHANGED)
+@router.post("/operations/{operation_id}/occurrences/{due_date}/complete", **command(MEMBER))
 def complete_occurrence(
     operation_id: UUID, due_date: date, run: Run, data: body.OccurrenceNote | None = None
 ) -> Response:
@@ -98,7 +94,7 @@ def complete_occurrence(
     return run(action, target=(OPERATION, operation_id), payload=data)
 
 
-@router.post("/operations/{operation_id}/occurrences/{due_date}/skip", **CHANGED)
+@router.post("/operations/{operation_id}/occurrences/{due_date}/skip", **command(MEMBER))
 def skip_occurrence(
     operation_id: UUID, due_date: date, run: Run, data: body.OccurrenceNote | None = None
 ) -> Response:

@@ -8,45 +8,45 @@ from fastapi.responses import Response
 
 from contracts import commands as body
 from domain.catalog import TEAM
-from services.command import actions
+from services.command.actions import teams as actions
 from services.command.deps import Run
-from services.command.routes.common import CHANGED, CREATED
+from services.command.routes.common import MANAGER, command
 from services.infrastructure.http import Routes
 
 router = Routes(tags=["teams"])
 
 
-@router.post("/teams", **CREATED)
+@router.post("/teams", **command(MANAGER, created=True))
 def create_team(data: body.CreateTeam, run: Run) -> Response:
     """Creates a team. Without `weekly_capacity`, its capacity is the sum of its members'."""
     return run(actions.create_team(data), payload=data)
 
 
-@router.patch("/teams/{team_id}", **CHANGED)
+@router.patch("/teams/{team_id}", **command(MANAGER))
 def update_team(team_id: UUID, data: body.UpdateTeam, run: Run) -> Response:
     """Renames a team or sets its weekly capacity (`null` returns it to the members' sum)."""
     return run(actions.update_team(team_id, data), target=(TEAM, team_id), payload=data)
 
 
-@router.post("/teams/{team_id}/members", **CHANGED)
+@router.post("/teams/{team_id}/members", **command(MANAGER))
 def add_team_member(team_id: UUID, data: body.AddTeamMember, run: Run) -> Response:
     """Adds an active member to the team."""
     return run(actions.add_team_member(team_id, data), target=(TEAM, team_id), payload=data)
 
 
-@router.delete("/teams/{team_id}/members/{member_id}", **CHANGED)
+@router.delete("/teams/{team_id}/members/{member_id}", **command(MANAGER))
 def remove_team_member(team_id: UUID, member_id: UUID, run: Run) -> Response:
     """Takes a member out of the team."""
     return run(actions.remove_team_member(team_id, member_id), target=(TEAM, team_id))
 
 
-@router.put("/teams/{team_id}/working-agreement", **CHANGED)
+@router.put("/teams/{team_id}/working-agreement", **command(MANAGER))
 def set_working_agreement(team_id: UUID, data: body.WorkingAgreement, run: Run) -> Response:
     """Replaces the team's working agreement; each change is a new revision."""
     return run(actions.set_working_agreement(team_id, data), target=(TEAM, team_id), payload=data)
 
 
-@router.put("/teams/{team_id}/definition-of-done", **CHANGED)
+@router.put("/teams/{team_id}/definition-of-done", **command(MANAGER))
 def set_definition_of_done(team_id: UUID, data: body.DefinitionOfDone, run: Run) -> Response:
     """Replaces the team's definition of done, a checklist."""
     return run(actions.set_definition_of_done(team_id, data), target=(TEAM, team_id), payload=data)

@@ -3,21 +3,25 @@ SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-	&& { echo $$p; break; }; done)
+	2>/dev/null && { echo $$p; break; }; done)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What installing prints goes here, so the targets print only their own lines.
+INSTALL_LOG := .install.log
 
 .PHONY: run test lint typecheck unit bench contracts clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "workledger needs Python 3.11 or newer on PATH" >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "workledger: installing into $(VENV) (a few minutes the first time; log in $(INSTALL_LOG))"
+	@{ $(PYTHON) -m venv $(VENV) \
+		&& $(BIN)/python -m pip install --upgrade pip \
+		&& $(BIN)/python -m pip install -e '.[dev]'; } > $(INSTALL_LOG) 2>&1 \
+		|| { tail -n 30 $(INSTALL_LOG) >&2; echo "workledger: install failed; see $(INSTALL_LOG)" >&2; exit 1; }
 	@touch $@
 
 run: $(STAMP)
-	$(BIN)/workledger serve
+	@$(BIN)/workledger serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check domain contracts services tests

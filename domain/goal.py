@@ -206,9 +206,10 @@ def progress_between(start: float, target: float, current: float) -> float:
         span = target / 2 - start / 2
         done = current / 2 - start / 2
     ratio = done / span if span != 0 else 0.0
-    if math.isnan(ratio):
+    # ``<= 0`` also catches -0.0 (no move yet towards a falling target), shown as "-0" otherwise.
+    if math.isnan(ratio) or ratio <= 0:
         return 0.0
-    return min(max(ratio, 0.0), 1.0)
+    return min(ratio, 1.0)
 
 
 def goal_progress(goal: Goal) -> float | None:

@@ -20,6 +20,7 @@ from services.command.routes import include_command_api
 from services.command.scheduler import Scheduler
 from services.infrastructure.codec import EventCodec
 from services.infrastructure.committer import GroupCommitter
+from services.infrastructure.docs import install_docs
 from services.infrastructure.http import HttpEdge, install_problem_handlers
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend, EventStore
@@ -210,6 +211,8 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
         version="1",
         summary="Event-sourced work management: every change is a fact in one log.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.command_handler = runtime.handler
     app.state.scheduler = runtime.scheduler
@@ -223,6 +226,7 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
     include_command_api(app)
     include_query_api(app)
     include_event_feed(app)
+    install_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -187,3 +188,16 @@ def test_commands_that_create_a_child_answer_the_status_their_openapi_operation_
         )
 
     assert all([status] == declared for declared, status in answered.values()), answered
+
+
+def test_the_docs_page_and_every_asset_it_loads_are_served_from_here(client: TestClient) -> None:
+    page = client.get("/docs")
+
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    loaded = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+    assert {"/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"} <= set(loaded)
+    for url in loaded:
+        assert url.startswith("/"), f"{url} would leave the machine"
+        assert client.get(url).status_code == 200, url
+    assert "'/openapi.json'" in page.text or '"/openapi.json"' in page.text

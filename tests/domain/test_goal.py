@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -465,3 +466,10 @@ def test_a_goal_measured_by_its_work_counts_the_done_share_of_the_estimate_first
     assert goal.work_progress(done_count=0, count=0, done_estimate=0, estimate=0) is None
     # Never past done, whatever a malformed history adds up to.
     assert goal.work_progress(done_count=2, count=2, done_estimate=9, estimate=8) == 1.0
+
+
+def test_a_falling_key_result_that_has_not_moved_has_progress_zero_not_minus_zero() -> None:
+    progress = goal.progress_between(start=10, target=2, current=10)
+
+    assert progress == 0.0
+    assert math.copysign(1, progress) == 1

@@ -1008,3 +1008,29 @@ def test_the_entities_rebuilt_from_zero_answer_exactly_as_the_live_ones(
 
     assert runtime.read_models.snapshot("entities", None).generation == 2
     assert {path: read(client, admin, path, last["position"]) for path in paths} == live
+
+
+# Versions
+
+
+def test_every_object_read_carries_its_version_as_the_etag_a_command_takes_as_if_match(
+    client: TestClient, admin: Headers, org: dict[str, str]
+) -> None:
+    created = issue(client, admin, org["team"])
+    moved = send(client, admin, "POST", f"/issues/{created['id']}/transition", {"status": "todo"})
+
+    response = client.get(
+        f"/v1/issues/{created['id']}", params={"min_position": moved["position"]}, headers=admin
+    )
+
+    assert response.status_code == 200
+    assert response.headers["ETag"] == f'"{moved["version"]}"' == f'"{response.json()["version"]}"'
+    followed = client.post(
+        f"/v1/issues/{created['id']}/transition",
+        json={"status": "backlog"},
+        headers={**admin, "If-Match": response.headers["ETag"]},
+    )
+    assert followed.status_code == 200, followed.text
+    for path in (f"/teams/{org['team']}", f"/members/{org['member']}"):
+        answer = client.get(f"/v1{path}", headers=admin)
+        assert answer.headers["ETag"] == f'"{answer.json()["version"]}"'

@@ -22,7 +22,7 @@ from typing import Annotated, Any, TypeVar, assert_never
 from uuid import UUID
 
 import orjson
-from fastapi import Path, Query
+from fastapi import Path, Query, Response
 
 from contracts.commands import WEEKDAYS
 from contracts.views.entities import (
@@ -1032,6 +1032,12 @@ async def _detail(view: ViewRequest, kind: _Kind, object_id: UUID) -> Doc:
     return found[0]
 
 
+def _with_etag(response: Response, doc: Doc) -> Doc:
+    """The object's version as its ``ETag``, the value a command's ``If-Match`` takes."""
+    response.headers["ETag"] = f'"{doc["version"]}"'
+    return doc
+
+
 def _not_found(view: ViewRequest, noun: str, object_id: UUID) -> ProblemError:
     when = f" as of {view.as_of.isoformat()}" if view.as_of is not None else ""
     return ProblemError(404, "not_found", f"there is no {noun} {object_id}{when}")
@@ -1052,9 +1058,9 @@ TeamId = Annotated[UUID | None, Query(description="Only those of this team.")]
 
 
 @router.get("/teams/{team_id}", response_model=TeamDetail)
-async def get_team(team_id: Annotated[UUID, Path()], view: View) -> Doc:
+async def get_team(team_id: Annotated[UUID, Path()], view: View, response: Response) -> Doc:
     """A team with its members, capacity, working agreement and definition of done."""
-    return await _detail(view, _TEAM, team_id)
+    return _with_etag(response, await _detail(view, _TEAM, team_id))
 
 
 @router.get("/teams", response_model=TeamList)
@@ -1064,9 +1070,9 @@ async def list_teams(view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = 
 
 
 @router.get("/members/{member_id}", response_model=MemberDetail)
-async def get_member(member_id: Annotated[UUID, Path()], view: View) -> Doc:
+async def get_member(member_id: Annotated[UUID, Path()], view: View, response: Response) -> Doc:
     """A member with their role, capacity, teams and whether they are active."""
-    return await _detail(view, _MEMBER, member_id)
+    return _with_etag(response, await _detail(view, _MEMBER, member_id))
 
 
 @router.get("/members", response_model=MemberList)
@@ -1084,9 +1090,9 @@ async def list_members(
 
 
 @router.get("/goals/{goal_id}", response_model=GoalDetail)
-async def get_goal(goal_id: Annotated[UUID, Path()], view: View) -> Doc:
+async def get_goal(goal_id: Annotated[UUID, Path()], view: View, response: Response) -> Doc:
     """A goal with its key results, progress and the goals aligned under it."""
-    return await _detail(view, _GOAL, goal_id)
+    return _with_etag(response, await _detail(view, _GOAL, goal_id))
 
 
 @router.get("/goals", response_model=GoalList)
@@ -1105,9 +1111,9 @@ async def list_goals(
 
 
 @router.get("/projects/{project_id}", response_model=ProjectDetail)
-async def get_project(project_id: Annotated[UUID, Path()], view: View) -> Doc:
+async def get_project(project_id: Annotated[UUID, Path()], view: View, response: Response) -> Doc:
     """A project with its milestones, linked goals and latest health."""
-    return await _detail(view, _PROJECT, project_id)
+    return _with_etag(response, await _detail(view, _PROJECT, project_id))
 
 
 @router.get("/projects", response_model=ProjectList)
@@ -1125,9 +1131,9 @@ async def list_projects(
 
 
 @router.get("/issues/{issue_id}", response_model=IssueDetail)
-async def get_issue(issue_id: Annotated[UUID, Path()], view: View) -> Doc:
+async def get_issue(issue_id: Annotated[UUID, Path()], view: View, response: Response) -> Doc:
     """An issue with its links, dependencies both ways, sub-issues, watchers and comment count."""
-    return await _detail(view, _ISSUE, issue_id)
+    return _with_etag(response, await _detail(view, _ISSUE, issue_id))
 
 
 @router.get("/issues", response_model=IssueList)
@@ -1210,9 +1216,11 @@ async def list_comments(
 
 
 @router.get("/operations/{operation_id}", response_model=OperationDetail)
-async def get_operation(operation_id: Annotated[UUID, Path()], view: View) -> Doc:
+async def get_operation(
+    operation_id: Annotated[UUID, Path()], view: View, response: Response
+) -> Doc:
     """An operation with its cadence, runbook and every occurrence (late ones marked)."""
-    return await _detail(view, _OPERATION, operation_id)
+    return _with_etag(response, await _detail(view, _OPERATION, operation_id))
 
 
 @router.get("/operations", response_model=OperationList)

@@ -8,17 +8,21 @@ With ``WORKLEDGER_REQUIRE_POSTGRES=1`` a missing server fails the run instead of
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -93,6 +97,27 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting until {what}")
         time.sleep(0.005)
+
+
+@contextmanager
+def serving(app: FastAPI, log_level: str = "warning") -> Iterator[str]:
+    """Serves ``app`` with a real uvicorn on a free loopback port, on a thread; its base URL.
+
+    The app's lifespan is not run: the caller starts and stops the runtime behind it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, 10, "uvicorn is serving")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.handle_exit(signal.SIGTERM, None)
+        thread.join(10)
+    assert not thread.is_alive(), "uvicorn did not stop"
 
 
 def create_database(server_url: str, prefix: str) -> str:

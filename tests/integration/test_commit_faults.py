@@ -8,7 +8,6 @@ success must be in the log exactly once, every command answered with an error mu
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections import Counter
@@ -21,15 +20,13 @@ from uuid import UUID
 
 import httpx2
 import pytest
-import uvicorn
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from services.app import Runtime, build_runtime, create_app
 from services.infrastructure.postgres import PostgresBackend
 from services.infrastructure.settings import Settings
-from tests.conftest import bearer, empty_postgres, wait_until
+from tests.conftest import bearer, empty_postgres, serving
 from tests.integration.faultproxy import MOMENTS, FaultProxy
-from tests.stream.conftest import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -63,20 +60,12 @@ def behind_proxy(postgres_url: str, tmp_path: Path) -> Iterator[Setup]:
     backend = PostgresBackend.from_url(proxied, pool_size=4, max_overflow=8)
     runtime = build_runtime(Settings(data_dir=tmp_path), backend=backend, run_workers=False)
     runtime.start()
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(runtime), host="127.0.0.1", port=port, log_level="critical", lifespan="off"
-        )
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, 10, "uvicorn is serving")
-    yield Setup(runtime, proxy, f"http://127.0.0.1:{port}", bearer(runtime.tokens.create("admin")))
-    server.handle_exit(signal.SIGTERM, None)
-    thread.join(10)
-    runtime.stop()
-    proxy.close()
+    try:
+        with serving(create_app(runtime), log_level="critical") as url:
+            yield Setup(runtime, proxy, url, bearer(runtime.tokens.create("admin")))
+    finally:
+        runtime.stop()
+        proxy.close()
 
 
 def send(

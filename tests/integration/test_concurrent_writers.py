@@ -7,7 +7,6 @@ and every answered command must be in the log exactly once.
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,13 +18,11 @@ from uuid import UUID
 
 import httpx2
 import pytest
-import uvicorn
 
 from services.app import Runtime, build_runtime, create_app
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend
-from tests.conftest import bearer, wait_until
-from tests.stream.conftest import free_port
+from tests.conftest import bearer, serving
 
 CLIENTS = 8
 COMMANDS_PER_CLIENT = 30
@@ -51,19 +48,11 @@ class Served:
 def served(backend: Backend, tmp_path: Path) -> Iterator[Served]:
     runtime = build_runtime(Settings(data_dir=tmp_path), backend=backend)
     runtime.start()
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, 10, "uvicorn is serving")
-    yield Served(runtime, f"http://127.0.0.1:{port}", bearer(runtime.tokens.create("admin")))
-    server.handle_exit(signal.SIGTERM, None)
-    thread.join(10)
-    runtime.stop()
-    assert not thread.is_alive(), "uvicorn did not stop"
+    try:
+        with serving(create_app(runtime)) as url:
+            yield Served(runtime, url, bearer(runtime.tokens.create("admin")))
+    finally:
+        runtime.stop()
 
 
 def post(client: httpx2.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:

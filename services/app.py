@@ -25,11 +25,11 @@ from services.infrastructure.http import HttpEdge, install_problem_handlers
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend, EventStore
 from services.infrastructure.tokens import TokenStore
-from services.projections.feed import EventFeed, include_event_feed
 from services.projections.query import ReadModels
-from services.projections.relay import Relay
 from services.projections.runner import ProjectionWorker, ensure_projection
 from services.projections.views import all_projections, include_query_api
+from services.stream.feed import EventFeed, include_event_feed
+from services.stream.relay import Relay
 
 log = logging.getLogger("workledger")
 

@@ -65,7 +65,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
             timeout_graceful_shutdown=10,
         )
         return 0
-    from services.projections.feed import FeedServer
+    from services.stream.feed import FeedServer
 
     config = uvicorn.Config(
         create_app(runtime), host=host, port=port, log_level="info", access_log=False
@@ -184,7 +184,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
                 f"{projection.name:<12} {position:>10} {last - position:>11} {lag_seconds:>12.1f}"
             )
         if settings.kafka_bootstrap_servers:
-            from services.projections.relay import relay_status
+            from services.stream.relay import relay_status
 
             print(relay_status(store, settings).describe())
     finally:
@@ -195,7 +195,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 def _relay(settings: Settings) -> int:
     from services.app import make_codec, open_backend
     from services.infrastructure.store import EventStore
-    from services.projections.relay import run_relay
+    from services.stream.relay import run_relay
 
     backend = open_backend(settings)
     try:

@@ -28,8 +28,8 @@ from services.infrastructure.codec import EventMetadata, RecordedEvent
 from services.infrastructure.postgres import PostgresBackend
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import EventStore, NewEvent, PendingCommit, StreamAppend
-from services.projections.cloudevents import CloudEventMapper
-from services.projections.relay import HEADERS, Relay
+from services.stream.cloudevents import CloudEventMapper
+from services.stream.relay import HEADERS, Relay
 from tests.conftest import empty_postgres, wait_until
 from tests.stream.conftest import TansuBroker, free_port
 

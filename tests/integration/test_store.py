@@ -46,9 +46,9 @@ from services.infrastructure.store import (
     iter_pages,
 )
 from services.infrastructure.tokens import TokenStore
-from services.projections.relay import RelayPositions
 from services.projections.runner import ensure_projection
 from services.projections.views.queue import PROJECTION as QUEUE
+from services.stream.relay import RelayPositions
 from tests.conftest import FrozenClock, create_database, drop_database, wait_until
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

@@ -30,8 +30,8 @@ from services.app import Runtime, build_runtime
 from services.infrastructure.http import install_problem_handlers
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend
-from services.projections.feed import EventFeed, include_event_feed
-from services.projections.relay import Relay
+from services.stream.feed import EventFeed, include_event_feed
+from services.stream.relay import Relay
 from tests.conftest import FrozenClock, wait_until
 
 # Short timeouts so that an outage is noticed, and recovered from, within seconds.

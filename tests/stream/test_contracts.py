@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from contracts.events import EVENT_CONTRACTS, EventCatalog, IssueCommentedV1, downcast
 from contracts.generate import ASYNCAPI_FILE, SCHEMAS_DIR, differences
 from services.app import Runtime, make_codec
-from services.projections.cloudevents import CloudEventMapper, NotPublished, fact_of
+from services.stream.cloudevents import CloudEventMapper, NotPublished, fact_of
 from tests.stream.conftest import assert_matches_its_schema
 from tests.stream.workload import record_every_kind_of_event
 

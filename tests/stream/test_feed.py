@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.app import Runtime
-from services.projections.feed import EventFeed
+from services.stream.feed import EventFeed
 from tests.api.helpers import assert_problem
 from tests.conftest import bearer
 from tests.stream.conftest import assert_matches_its_schema, feed_app

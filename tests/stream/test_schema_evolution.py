@@ -16,7 +16,7 @@ from domain.issue import IssueCommented
 from services.app import Runtime
 from services.command.actions import issues as issues_actions
 from services.command.actions import teams as teams_actions
-from services.projections.feed import EventFeed
+from services.stream.feed import EventFeed
 from tests.conftest import bearer
 from tests.stream.conftest import assert_matches_its_schema, feed_app
 from tests.stream.workload import created, run

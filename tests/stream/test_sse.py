@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 
 from services.app import Runtime
-from services.projections.feed import EventFeed, FeedServer
+from services.stream.feed import EventFeed, FeedServer
 from tests.api.helpers import assert_problem
 from tests.conftest import bearer, wait_until
 from tests.stream.conftest import assert_matches_its_schema, feed_app, free_port

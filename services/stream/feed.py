@@ -41,7 +41,7 @@ from services.infrastructure.http import (
     problem_responses,
 )
 from services.infrastructure.store import MAX_POSITION, EventStore
-from services.projections.cloudevents import CloudEventMapper
+from services.stream.cloudevents import CloudEventMapper
 
 log = logging.getLogger("workledger.feed")
 

@@ -42,7 +42,7 @@ from contracts.cloudevents import STRUCTURED_CONTENT_TYPE
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend, EventStore, HeldLock
-from services.projections.cloudevents import CloudEventMapper
+from services.stream.cloudevents import CloudEventMapper
 
 log = logging.getLogger("workledger.relay")
 

@@ -1,0 +1,51 @@
+"""The rules of the house about who may import whom, checked on every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each part, and the parts it must never import.
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "domain": ("contracts", "services"),
+    "contracts": ("domain", "services"),
+    "services.command": ("services.projections", "services.stream"),
+    "services.projections": ("services.command", "services.stream"),
+    "services.stream": ("services.command", "services.projections"),
+    "services.infrastructure": ("services.command", "services.projections", "services.stream"),
+}
+
+
+def modules(part: str) -> Iterator[tuple[str, Path]]:
+    folder = ROOT.joinpath(*part.split("."))
+    for path in sorted(folder.rglob("*.py")):
+        relative = path.relative_to(ROOT).with_suffix("")
+        yield ".".join(relative.parts), path
+
+
+def imported(path: Path) -> Iterator[str]:
+    """Every module ``path`` imports, at its top or inside a function."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+@pytest.mark.parametrize("part", sorted(FORBIDDEN))
+def test_no_part_imports_what_the_house_rules_keep_it_from(part: str) -> None:
+    broken = [
+        f"{module} imports {name}"
+        for module, path in modules(part)
+        for name in imported(path)
+        for forbidden in FORBIDDEN[part]
+        if name == forbidden or name.startswith(f"{forbidden}.")
+    ]
+
+    assert broken == []

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum
-from typing import Literal, assert_never, get_args
+from typing import Any, ClassVar, Literal, assert_never, get_args
 from uuid import UUID
 
 from domain.errors import (
@@ -18,6 +19,9 @@ from domain.errors import (
     ParentCycle,
 )
 from domain.rules import require_non_negative, require_text
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+"""Reads an event's stored data of one schema version as the next version's."""
 
 Kind = Literal["task", "bug", "incident", "request"]
 Status = Literal["triage", "backlog", "todo", "in_progress", "in_review", "done", "cancelled"]
@@ -300,12 +304,17 @@ class IssueUnlinked:
 
 @dataclass(frozen=True)
 class IssueCommented:
-    """Schema version 2 added ``reply_to``, the comment this one answers (if any)."""
+    """A comment on the issue, and the comment it answers (if any)."""
 
     comment_id: UUID
     author: str
     body: str
     reply_to: UUID | None = None
+
+    # Its stored shape's versions, and how each older one is read as the next: version 2
+    # added ``reply_to``, so a comment stored before replies existed answers none.
+    SCHEMA_VERSION: ClassVar[int] = 2
+    UPCASTERS: ClassVar[Mapping[int, Upcaster]] = {1: lambda data: {**data, "reply_to": None}}
 
 
 @dataclass(frozen=True)

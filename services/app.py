@@ -54,13 +54,8 @@ def open_backend(settings: Settings) -> Backend:
 
 
 def make_codec() -> EventCodec:
-    """The codec of every domain event, with the schema versions and upcasters of changed ones."""
-    return EventCodec(
-        EVENT_CLASSES,
-        schema_versions={"IssueCommented": 2},
-        # Version 2 added ``reply_to``: a comment recorded before replies existed answers none.
-        upcasters={("IssueCommented", 1): lambda data: {**data, "reply_to": None}},
-    )
+    """The codec of every domain event (each declares its schema versions and upcasters)."""
+    return EventCodec(EVENT_CLASSES)
 
 
 @dataclass

@@ -218,16 +218,25 @@ class EventCodec:
         self._by_name: dict[str, EventType] = {}
         self._by_class: dict[type[Any], EventType] = {}
         versions = dict(schema_versions or {})
+        self._upcasters = dict(upcasters or {})
         for cls in event_classes:
             if not is_dataclass(cls):
                 raise TypeError(f"{cls!r} is not a dataclass")
             name = cls.__name__
             if name in self._by_name:
                 raise ValueError(f"two event classes are named {name}")
-            event_type = EventType(name, cls, versions.get(name, 1), TypeAdapter(cls))
+            # An event class declares its stored shape's versions and upcasters itself.
+            version = versions.get(name, getattr(cls, "SCHEMA_VERSION", 1))
+            for older, upcast in getattr(cls, "UPCASTERS", {}).items():
+                self._upcasters.setdefault((name, older), upcast)
+            missing = [v for v in range(1, version) if (name, v) not in self._upcasters]
+            if missing:
+                raise ValueError(
+                    f"{name} is at schema version {version} with no upcaster from {missing}"
+                )
+            event_type = EventType(name, cls, version, TypeAdapter(cls))
             self._by_name[name] = event_type
             self._by_class[cls] = event_type
-        self._upcasters = dict(upcasters or {})
 
     @property
     def event_types(self) -> list[EventType]:

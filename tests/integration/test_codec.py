@@ -8,8 +8,9 @@ on every event the domain can record.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 import orjson
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from domain.catalog import EVENT_CLASSES
 from domain.issue import IssueCommented
 from services.app import make_codec
-from services.infrastructure.codec import EventMetadata, UnknownEventType, event_data
+from services.infrastructure.codec import EventCodec, EventMetadata, UnknownEventType, event_data
 
 CODEC = make_codec()
 RECORDED_AT = datetime(2026, 3, 1, 9, 30, 0, 250_000, tzinfo=UTC)
@@ -137,3 +138,43 @@ def test_a_stream_id_given_as_a_uuid_or_as_text_reads_the_same() -> None:
 
     assert as_uuid == as_text
     assert hash(as_uuid) == hash(as_text)
+
+
+def test_an_event_class_at_a_later_schema_version_needs_an_upcaster_from_each_older_one() -> None:
+    @dataclass(frozen=True)
+    class Renamed:
+        name: str
+        SCHEMA_VERSION: ClassVar[int] = 3
+        UPCASTERS: ClassVar[dict[int, Any]] = {2: lambda data: data}
+
+    with pytest.raises(ValueError, match=r"no upcaster from \[1\]"):
+        EventCodec([Renamed])
+
+
+def test_an_event_class_declares_its_versions_and_its_stored_older_data_is_upcast() -> None:
+    @dataclass(frozen=True)
+    class Renamed:
+        name: str
+        reason: str
+        SCHEMA_VERSION: ClassVar[int] = 2
+        UPCASTERS: ClassVar[dict[int, Any]] = {1: lambda data: {**data, "reason": "unknown"}}
+
+    codec = EventCodec([Renamed])
+    stored = orjson.dumps(
+        {
+            "id": str(uuid4()),
+            "type": "Renamed",
+            "schema_version": 1,
+            "actor": "system",
+            "occurred_at": "2026-03-02T09:00:00+00:00",
+            "recorded_at": "2026-03-02T09:00:00+00:00",
+            "correlation_id": str(uuid4()),
+            "causation_id": str(uuid4()),
+            "data": {"name": "Payments"},
+        }
+    )
+
+    recorded = codec.decode(1, uuid4(), 1, stored)
+
+    assert recorded.data == Renamed("Payments", "unknown")
+    assert recorded.schema_version == 2

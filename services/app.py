@@ -46,7 +46,12 @@ def open_backend(settings: Settings) -> Backend:
         from services.infrastructure.postgres import PostgresBackend
 
         pool = settings.db_pool_size
-        return PostgresBackend.from_url(settings.database_url, pool_size=pool, max_overflow=pool)
+        return PostgresBackend.from_url(
+            settings.database_url,
+            pool_size=pool,
+            max_overflow=pool,
+            wait_seconds=settings.database_wait_seconds,
+        )
     from services.infrastructure.sqlite import SQLiteBackend
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)

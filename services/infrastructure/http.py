@@ -123,7 +123,11 @@ async def _on_http(_: Request, error: Exception) -> Response:
     )
 
 
-async def _on_unavailable(_: Request, error: Exception) -> Response:
+# What the store raises when it can't be reached, or gives no connection in time.
+STORE_ERRORS = (PersistenceError, PsycopgError)
+
+
+def _unavailable(error: Exception) -> Response:
     log.warning("storage unavailable: %s", error)
     return problem_response(
         503,
@@ -131,6 +135,10 @@ async def _on_unavailable(_: Request, error: Exception) -> Response:
         "the store can't be reached right now; try again",
         headers={"Retry-After": "1"},
     )
+
+
+async def _on_unavailable(_: Request, error: Exception) -> Response:
+    return _unavailable(error)
 
 
 async def _on_unexpected(_: Request, error: Exception) -> Response:
@@ -186,8 +194,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(HTTPException, _on_http)
-    app.add_exception_handler(PersistenceError, _on_unavailable)
-    app.add_exception_handler(PsycopgError, _on_unavailable)
+    for store_error in STORE_ERRORS:
+        app.add_exception_handler(store_error, _on_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)
 
 
@@ -255,6 +263,11 @@ class HttpEdge:
                 error.status, error.code, error.detail, headers=error.headers
             )
             await response(scope, receive, send)
+            return
+        except STORE_ERRORS as error:
+            # A token not seen yet is looked up in the store; outside the app, the exception
+            # handlers would not answer for it.
+            await _unavailable(error)(scope, receive, send)
             return
         replayed = False
 

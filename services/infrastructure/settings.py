@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+DATABASE_WAIT_SECONDS = 1.0
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -43,6 +45,11 @@ class Settings(BaseModel):
         60.0, gt=0, description="How often the scheduler ticks."
     )
     db_pool_size: int = Field(8, ge=1)
+    database_wait_seconds: float = Field(
+        DATABASE_WAIT_SECONDS,
+        gt=0,
+        description="How long a request waits for a database connection before answering 503.",
+    )
     workers: int = Field(1, ge=1, le=64, description="API processes sharing the port.")
 
     @property

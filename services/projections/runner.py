@@ -25,6 +25,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.store import Backend, EventStore, SqlCursor, Statement
 from services.projections.readmodel import (
@@ -75,6 +77,16 @@ class ProjectionState:
 
 # How far behind the log a starting worker must be to read its view's current rows first.
 WARM_UP_BEHIND = 50_000
+
+# A failing page is retried after a pause that doubles from the first to the most, so that a
+# page that can't be applied (a bug) does not fill the log with its failure.
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 30.0
+# A database that is away (a lost connection, none from the pool in time) or briefly refusing
+# (a lock or serialization failure) is no fault of the page: the worker tries again about every
+# second, so the view moves again as soon as the database is back, however long it was away.
+DATABASE_AWAY = (OperationalError, InterfaceError)
+RETRY_AWAY_SECONDS = 1.0
 
 
 _ADVANCE_SQL = (
@@ -409,7 +421,7 @@ class ProjectionWorker:
             self._reader = None
 
     def _run(self) -> None:
-        pause = 0.5
+        pause = RETRY_FIRST_SECONDS
         while not self._stop.is_set():
             try:
                 applied = self.step()
@@ -422,13 +434,21 @@ class ProjectionWorker:
                     # The first commit after a quiet spell is still applied at once.
                     self._stop.wait(self.linger)
                 self.last_error = None
-                pause = 0.5
+                pause = RETRY_FIRST_SECONDS
             except Exception as error:
                 self.failures += 1
                 self.last_error = f"{type(error).__name__}: {error}"
-                log.exception("projection %s failed; retrying from its last position", self.name)
-                self._stop.wait(pause)
-                pause = min(pause * 2, 30.0)
+                if isinstance(error, DATABASE_AWAY):
+                    log.warning(
+                        "projection %s can't reach the database (%s); retrying", self.name, error
+                    )
+                    self._stop.wait(min(pause, RETRY_AWAY_SECONDS))
+                else:
+                    log.exception(
+                        "projection %s failed; retrying from its last position", self.name
+                    )
+                    self._stop.wait(pause)
+                pause = min(pause * 2, RETRY_MAX_SECONDS)
 
 
 @dataclass(frozen=True)

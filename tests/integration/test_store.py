@@ -876,6 +876,7 @@ def test_a_lock_whose_connection_is_terminated_is_lost_and_free(
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         terminated = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ).fetchall()
     assert terminated == [(True,)]
 

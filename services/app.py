@@ -167,16 +167,11 @@ def build_runtime(
     )
 
 
-def app_from_env() -> FastAPI:
-    """An app built from ``WORKLEDGER_*`` settings: what each of several API workers runs."""
-    import os
-
-    settings = Settings.from_env()
-    runtime = build_runtime(
-        settings,
-        run_scheduler=os.environ.get("WORKLEDGER_RUN_SCHEDULER") == "1",
-        run_workers=os.environ.get("WORKLEDGER_RUN_WORKERS") == "1",
-    )
+def api_app() -> FastAPI:
+    """The app each of several API processes (``workledger api --workers N``) runs, built from
+    the ``WORKLEDGER_*`` settings: the API alone, since the views' workers and the scheduler
+    run in processes of their own (``workledger worker``)."""
+    runtime = build_runtime(Settings.from_env(), run_scheduler=False, run_workers=False)
     app = create_app(runtime, close_on_shutdown=True)
     settle_heap()
     return app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from uuid import UUID
@@ -52,10 +51,8 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
     print(f"workledger: open         http://{shown}:{port}/docs", flush=True)
     if workers > 1:
         runtime.close()
-        os.environ["WORKLEDGER_RUN_SCHEDULER"] = "0"
-        os.environ["WORKLEDGER_RUN_WORKERS"] = "0"
         uvicorn.run(
-            "services.app:app_from_env",
+            "services.app:api_app",
             factory=True,
             workers=workers,
             host=host,

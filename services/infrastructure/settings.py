@@ -1,12 +1,26 @@
-"""Settings, read once from the environment and validated on load."""
+"""Settings, read once from the environment and validated on load.
+
+``pydantic-settings`` reads and parses the ``WORKLEDGER_*`` variables; the model validates them.
+Only ``Settings.from_env`` reads the environment: a ``Settings(...)`` built in code (as the tests
+build theirs) holds exactly what it was given and the defaults.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "WORKLEDGER_"
 
 DATABASE_WAIT_SECONDS = 1.0
 
@@ -15,15 +29,33 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
 
 
-class Settings(BaseModel):
+class _Environment(EnvSettingsSource):
+    """The ``WORKLEDGER_*`` variables of a given environment (the process's, or a test's)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # As the library reads ``os.environ``: names in lower case, empty values left out.
+        return {
+            name if self.case_sensitive else name.lower(): value
+            for name, value in self._environ.items()
+            if not (self.env_ignore_empty and value == "")
+        }
+
+
+class Settings(BaseSettings):
     """Every knob of workledger; each is read from ``WORKLEDGER_<NAME>``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(
+        frozen=True, extra="forbid", env_prefix=ENV_PREFIX, env_ignore_empty=True
+    )
 
     data_dir: Path = Field(Path(".workledger"), description="Where the SQLite database lives.")
     database_url: str | None = Field(None, description="A PostgreSQL URL; overrides SQLite.")
     kafka_bootstrap_servers: str | None = Field(None, description="Turns the Kafka relay on.")
-    kafka_topic: str = "workledger.events"
+    kafka_topic: str = Field("workledger.events", description="The topic the relay publishes to.")
     kafka_topic_partitions: int = Field(
         6, ge=1, description="Partitions of the topic the relay creates."
     )
@@ -33,8 +65,8 @@ class Settings(BaseModel):
     event_stream_heartbeat_seconds: float = Field(
         15.0, gt=0, description="Keep-alive interval of /v1/events/stream."
     )
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    host: str = Field("127.0.0.1", description="The address `serve` and `api` listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="The port `serve` and `api` listen on.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
     commit_max_batch: int = Field(512, ge=1, description="Most commands in one transaction.")
     command_retries: int = Field(5, ge=1, description="Attempts for a command that conflicts.")
@@ -44,7 +76,9 @@ class Settings(BaseModel):
     scheduler_interval_seconds: float = Field(
         60.0, gt=0, description="How often the scheduler ticks."
     )
-    db_pool_size: int = Field(8, ge=1)
+    db_pool_size: int = Field(
+        8, ge=1, description="PostgreSQL connections per process (and as many again on demand)."
+    )
     database_wait_seconds: float = Field(
         DATABASE_WAIT_SECONDS,
         gt=0,
@@ -57,17 +91,35 @@ class Settings(BaseModel):
         return self.data_dir / "workledger.sqlite3"
 
     @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Built in code, settings are what the code says; ``from_env`` reads the environment.
+        return (init_settings,)
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        values = {
-            name: env[f"WORKLEDGER_{name.upper()}"]
-            for name in cls.model_fields
-            if f"WORKLEDGER_{name.upper()}" in env and env[f"WORKLEDGER_{name.upper()}"] != ""
-        }
+        """The settings of ``environ`` (the process's environment by default); a
+        ``SettingsError`` naming each variable that is wrong, and why."""
+        values: dict[str, Any] = {}
         try:
-            return cls.model_validate(values)
+            values = _Environment(cls, os.environ if environ is None else environ)()
+            return cls(**values)
         except ValidationError as error:
             problems = "; ".join(
-                f"WORKLEDGER_{str(e['loc'][0]).upper()}: {e['msg']}" for e in error.errors()
+                f"{variable(str(e['loc'][0]))}: {e['msg']}" for e in error.errors()
             )
             raise SettingsError(problems) from None
+        except ValueError as error:
+            # A value the environment source itself can't parse (a list that isn't JSON).
+            raise SettingsError(str(error)) from None
+
+
+def variable(name: str) -> str:
+    """The environment variable of the setting ``name``."""
+    return f"{ENV_PREFIX}{name.upper()}"

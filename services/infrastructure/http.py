@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -23,21 +24,16 @@ from services.infrastructure.tokens import Principal, TokenStore
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("workledger.http")
 
-TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    412: "Precondition Failed",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+# RFC 9110's names, which Python spells the older way before 3.13.
+_RENAMED = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def title(status: int) -> str:
+    """The standard name of an HTTP status, a problem document's ``title``."""
+    try:
+        return _RENAMED.get(status) or HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 class ProblemError(Exception):
@@ -73,7 +69,7 @@ def problem_response(
 ) -> Response:
     body: dict[str, Any] = {
         "type": f"https://workledger.dev/problems/{code.replace('_', '-')}",
-        "title": TITLES.get(status, "Error"),
+        "title": title(status),
         "status": status,
         "detail": detail,
         "code": code,
@@ -158,7 +154,7 @@ def problem_responses(
     ``statuses``; ``described`` words some of them for this route."""
     notes = described or {}
     return {
-        status: {"model": Problem, "description": notes.get(status, TITLES[status])}
+        status: {"model": Problem, "description": notes.get(status, title(status))}
         for status in sorted({*EVERY_ROUTE_PROBLEMS, *statuses, *notes})
     }
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as replaced
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, cast
 from uuid import UUID
+
+from cachetools import LRUCache
 
 from domain.catalog import MEMBER, Aggregate
 from domain.errors import DomainError, NotFound
@@ -113,19 +114,18 @@ class Loaded(Generic[S]):
 
 
 class StreamCache:
-    """Recently used stream states, so a command reads only events newer than it knows."""
+    """Recently used stream states, so a command reads only events newer than it knows.
+
+    The least recently used are forgotten first (``cachetools``); a state never replaces a newer
+    one of the same stream, which a slower writer of an older state would otherwise do."""
 
     def __init__(self, capacity: int = 50_000) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[tuple[str, UUID], Loaded[Any]] = OrderedDict()
+        self._entries: LRUCache[tuple[str, UUID], Loaded[Any]] = LRUCache(capacity)
         self._lock = threading.Lock()
 
     def get(self, kind: str, stream_id: UUID) -> Loaded[Any] | None:
         with self._lock:
-            entry = self._entries.get((kind, stream_id))
-            if entry is not None:
-                self._entries.move_to_end((kind, stream_id))
-            return entry
+            return self._entries.get((kind, stream_id))
 
     def put(self, kind: str, stream_id: UUID, loaded: Loaded[Any]) -> None:
         with self._lock:
@@ -133,9 +133,6 @@ class StreamCache:
             if current is not None and current.version > loaded.version:
                 return
             self._entries[(kind, stream_id)] = loaded
-            self._entries.move_to_end((kind, stream_id))
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
 
 
 class StreamReader(Protocol):

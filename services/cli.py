@@ -6,10 +6,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from services.infrastructure.settings import Settings, SettingsError
 from services.infrastructure.tokens import ROLES
+
+if TYPE_CHECKING:
+    from services.app import Runtime
 
 # How long a thread may hold the interpreter lock while another waits for it, in `serve`. There
 # the event loop answering requests shares the lock with five projection workers whose pages are
@@ -45,7 +49,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
     store = "PostgreSQL" if settings.database_url else f"SQLite at {settings.sqlite_path}"
     print(f"workledger: events in {store}", flush=True)
     if args.admin_token or not settings.database_url:
-        token = runtime.tokens.create("admin")
+        token = runtime.tokens.create("admin", _admin_member(runtime))
         print(f"workledger: admin token  {token}", flush=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"workledger: open         http://{shown}:{port}/docs", flush=True)
@@ -76,6 +80,32 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
     finally:
         runtime.close()
     return 0
+
+
+ADMIN_EMAIL = "admin@workledger.localhost"
+
+
+def _admin_member(runtime: Runtime) -> UUID:
+    """The member the printed admin token acts for, registered on the first start: so that
+    what the token does is recorded as a person's, and ``/v1/views/queue/me`` is theirs."""
+    from contracts.commands import CreateMember
+    from services.command.actions import members
+    from services.command.handler import ClaimConflict, CommandContext
+    from services.infrastructure.ids import new_id
+
+    runtime.committer.start()
+    context = CommandContext(
+        actor="system",
+        principal="system:serve",
+        now=runtime.clock(),
+        correlation_id=new_id(),
+        causation_id=new_id(),
+    )
+    body = CreateMember(name="Admin", email=ADMIN_EMAIL, role="admin", weekly_capacity=0)
+    try:
+        return UUID(runtime.handler.execute(context, members.create_member(body)).body["id"])
+    except ClaimConflict as taken:
+        return taken.owner_id
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -225,7 +255,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
-        ("serve", "run everything in one process: the API and the scheduler"),
+        (
+            "serve",
+            "run everything in one process: the API, the views' workers, the scheduler,"
+            " and the relay when Kafka is configured",
+        ),
         ("api", "run the HTTP API alone"),
     ):
         serve = commands.add_parser(name, help=text)

@@ -101,9 +101,10 @@ class IdempotencyKeyReused(Exception):
 class ClaimConflict(Exception):
     """A unique value (an email, a project key) belongs to another object."""
 
-    def __init__(self, claim: Claim) -> None:
+    def __init__(self, claim: Claim, owner_id: UUID) -> None:
         super().__init__(f"{claim.value!r} is taken")
         self.claim = claim
+        self.owner_id = owner_id
 
 
 @dataclass
@@ -347,8 +348,8 @@ class CommandHandler:
                 case Replayed(response=stored):
                     assert key is not None
                     return self._replay(key, stored)
-                case ClaimTaken(claim=claim):
-                    raise ClaimConflict(claim)
+                case ClaimTaken(claim=claim, owner_id=owner_id):
+                    raise ClaimConflict(claim, owner_id)
                 case Refused(error=error):
                     raise error
                 case VersionConflict(stream_id=stream_id, actual=actual):

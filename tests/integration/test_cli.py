@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,6 +16,7 @@ from services.cli import main
 from services.infrastructure.store import Backend
 from services.projections.runner import read_state
 from tests.conftest import bearer, wait_until
+from tests.stream.conftest import free_port
 
 VIEWS = ("entities", "history", "portfolio", "queue", "workload")
 
@@ -114,3 +119,73 @@ def test_token_create_prints_the_new_token_alone_and_it_authenticates_with_its_r
     principal = runtime.tokens.authenticate(lines[0])
     assert principal is not None
     assert principal.role == "manager"
+
+
+def _serve_once(data_dir: Path) -> tuple[str, str]:
+    """Starts ``workledger serve`` on SQLite in ``data_dir`` until it answers; its base URL and
+    the admin token it printed. The caller stops it (see ``_stop``)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "serve", "--port", str(port)],
+        env={**os.environ, "WORKLEDGER_DATA_DIR": str(data_dir), "WORKLEDGER_DATABASE_URL": ""},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    _started.append(process)
+    assert process.stdout is not None
+    token = ""
+    for line in process.stdout:
+        if line.startswith("workledger: admin token"):
+            token = line.split()[-1]
+        if line.startswith("workledger: open"):
+            break
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _answers(f"{url}/healthz"), 20, "serve answers")
+    return url, token
+
+
+_started: list[subprocess.Popen[str]] = []
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _stop() -> None:
+    while _started:
+        process = _started.pop()
+        process.terminate()
+        process.wait(20)
+
+
+def test_serve_prints_a_token_that_acts_for_an_admin_member_registered_once(
+    tmp_path: Path,
+) -> None:
+    try:
+        url, token = _serve_once(tmp_path)
+        headers = bearer(token)
+        created = httpx.post(f"{url}/v1/teams", json={"name": "Payments"}, headers=headers)
+        assert created.status_code == 201, created.text
+        position = created.json()["position"]
+        queue = httpx.get(
+            f"{url}/v1/views/queue/me", params={"min_position": position}, headers=headers
+        )
+        assert queue.status_code == 200, queue.text
+        [entry] = httpx.get(
+            f"{url}/v1/history", params={"min_position": position}, headers=headers
+        ).json()["items"][-1:]
+        member_id = entry["actor"]
+        member = httpx.get(f"{url}/v1/members/{member_id}", headers=headers).json()
+        assert (member["name"], member["role"]) == ("Admin", "admin")
+        _stop()
+
+        url, again = _serve_once(tmp_path)
+        assert again != token
+        members = httpx.get(f"{url}/v1/members", headers=bearer(again)).json()["items"]
+        assert [m["id"] for m in members] == [member_id]
+    finally:
+        _stop()

@@ -123,3 +123,20 @@ class Settings(BaseSettings):
 def variable(name: str) -> str:
     """The environment variable of the setting ``name``."""
     return f"{ENV_PREFIX}{name.upper()}"
+
+
+def settings_table() -> str:
+    """Every setting as a Markdown table (variable, default, description), as
+    ``docs/operations.md`` shows it; a test keeps the two the same."""
+    lines = ["| variable | default | description |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if default is None:
+            shown = "—"
+        elif isinstance(default, float):
+            shown = f"`{default:g}`"
+        else:
+            shown = f"`{default}`"
+        description = (field.description or "").replace("|", "\\|")
+        lines.append(f"| `{variable(name)}` | {shown} | {description} |")
+    return "\n".join(lines) + "\n"

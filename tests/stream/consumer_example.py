@@ -1,4 +1,4 @@
-"""The README's Kafka consumer: a consumer group that handles each workledger event once.
+"""The Kafka consumer of docs/events.md: a consumer group that handles each event once.
 
 The relay delivers at least once, so an event can arrive again after a crash or an outage; the
 event's ``id`` never changes, so remembering the ids handled makes handling exactly-once. Keep

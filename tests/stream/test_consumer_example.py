@@ -1,4 +1,4 @@
-"""The README's consumer example, run against the broker, handles every event once in order."""
+"""The consumer of docs/events.md, run against the broker, handles every event once in order."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from services.infrastructure.tokens import ROLES
 
 if TYPE_CHECKING:
     from services.app import Runtime
+    from services.infrastructure.store import EventStore
 
 # How long a thread may hold the interpreter lock while another waits for it, in `serve`. There
 # the event loop answering requests shares the lock with five projection workers whose pages are
@@ -135,11 +137,23 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    import time
-
+@contextmanager
+def _opened_store(settings: Settings) -> Iterator[EventStore]:
+    """The log the settings name, for a command that reads or writes it and is done."""
     from services.app import make_codec, open_backend, utc_now
     from services.infrastructure.store import EventStore
+
+    backend = open_backend(settings)
+    try:
+        yield EventStore(backend, make_codec(), utc_now)
+    finally:
+        backend.close()
+
+
+def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
     from services.projections.runner import (
         PositionLost,
         RebuildInProgress,
@@ -154,33 +168,27 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
             f"workledger: no view {args.view!r}; views: {', '.join(projections)}", file=sys.stderr
         )
         return 2
-    backend = open_backend(settings)
-    store = EventStore(backend, make_codec(), utc_now)
-    shown = [0.0]
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("position {task.completed:>12,.0f}  {task.fields[rate]:>9,.0f} events/s"),
+    )
+    with (
+        _opened_store(settings) as store,
+        Progress(*columns, console=Console(stderr=True)) as bar,
+    ):
+        task = bar.add_task(args.view, total=None, rate=0.0)
 
-    def progress(step: RebuildProgress) -> None:
-        now = time.monotonic()
-        if now - shown[0] < 0.2 and step.position < step.target:
-            return
-        shown[0] = now
-        share = step.position / step.target if step.target else 1.0
-        bar = "#" * int(share * 30)
-        print(
-            f"\r{args.view} [{bar:<30}] {share:6.1%} position {step.position:>10,} "
-            f"{step.rate:>9,.0f} events/s",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
+        def progress(step: RebuildProgress) -> None:
+            bar.update(task, completed=step.position, total=step.target or None, rate=step.rate)
 
-    try:
-        result = rebuild(store, backend, projections[args.view], progress=progress)
-    except (RebuildInProgress, PositionLost) as refused:
-        print(f"\nworkledger: {refused}; nothing was changed", file=sys.stderr)
-        return 1
-    finally:
-        backend.close()
-    print(file=sys.stderr)
+        try:
+            result = rebuild(store, store.backend, projections[args.view], progress=progress)
+        except (RebuildInProgress, PositionLost) as refused:
+            bar.stop()
+            print(f"workledger: {refused}; nothing was changed", file=sys.stderr)
+            return 1
     print(
         f"workledger: rebuilt {args.view} from the log up to position {result.position:,} "
         f"({result.applied:,} of its events applied) in {result.seconds:.1f} s "
@@ -220,15 +228,10 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _relay(settings: Settings) -> int:
-    from services.app import make_codec, open_backend
-    from services.infrastructure.store import EventStore
     from services.stream.relay import run_relay
 
-    backend = open_backend(settings)
-    try:
-        return run_relay(settings, EventStore(backend, make_codec()))
-    finally:
-        backend.close()
+    with _opened_store(settings) as store:
+        return run_relay(settings, store)
 
 
 def _token_create(settings: Settings, args: argparse.Namespace) -> int:

@@ -65,7 +65,7 @@ def test_rebuild_fills_a_new_generation_while_the_service_runs_and_status_shows_
 
     out, err = capsys.readouterr()
     assert f"rebuilt history from the log up to position {last}" in out
-    assert "100.0%" in err
+    assert "100%" in err
     after = read_state(runtime.backend, "history")
     assert after is not None
     assert (after.generation, after.position) == (before.generation + 1, last)

@@ -60,6 +60,16 @@ OPERATION: Aggregate[operation.Operation, operation.OperationCommand, operation.
 )
 
 AGGREGATES: tuple[Aggregate[Any, Any, Any], ...] = (TEAM, MEMBER, GOAL, PROJECT, ISSUE, OPERATION)
+
+DomainEvent = (
+    team.TeamEvent
+    | member.MemberEvent
+    | goal.GoalEvent
+    | project.ProjectEvent
+    | issue.IssueEvent
+    | operation.OperationEvent
+)
+"""Every event any object records."""
 EVENT_CLASSES: tuple[type[Any], ...] = tuple(
     cls for aggregate in AGGREGATES for cls in aggregate.event_classes
 )

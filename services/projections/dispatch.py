@@ -1,11 +1,17 @@
-"""Per-event handlers for read models: register one function per event class, apply by type."""
+"""The shape of every read model: its tables and one typed handler per event class it reads.
+
+A view registers a function per event class with ``EventHandlers.on`` (mypy checks that the
+function takes that class), and is a ``View``: name, schema version, tables and handlers. A view
+that reads every event the same way (the history) registers one handler with ``on_every``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from domain.catalog import DomainEvent
 from services.infrastructure.codec import RecordedEvent
 from services.projections.readmodel import PageWriter, Row, Table
 from services.projections.runner import event_time
@@ -47,6 +53,7 @@ class EventHandlers:
 
     def __init__(self) -> None:
         self._by_class: dict[type[Any], Handler] = {}
+        self._every: Callable[[Change, DomainEvent], None] | None = None
 
     def on(
         self, event_class: type[E]
@@ -57,11 +64,46 @@ class EventHandlers:
 
         return register
 
-    def type_names(self) -> frozenset[str]:
-        """The names of the event types with a handler (what a worker needs to read)."""
+    def on_every(
+        self, handler: Callable[[Change, DomainEvent], None]
+    ) -> Callable[[Change, DomainEvent], None]:
+        """Registers ``handler`` for every event, whatever its class (and no other handler)."""
+        if self._by_class:
+            raise ValueError("a view reads every event with one handler, or each with its own")
+        self._every = handler
+        return handler
+
+    def type_names(self) -> frozenset[str] | None:
+        """The names of the event types with a handler (what a worker needs to read); ``None``
+        for every type."""
+        if self._every is not None:
+            return None
         return frozenset(event_class.__name__ for event_class in self._by_class)
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
+        if self._every is not None:
+            self._every(Change(writer, event, event_time(event)), event.data)
+            return
         handler = self._by_class.get(type(event.data))
         if handler is not None:
             handler(Change(writer, event, event_time(event)), event.data)
+
+
+@dataclass
+class View:
+    """A read model as the projection runner drives it (a ``Projection``): its name, the
+    version of its tables' schema (a new one rebuilds it beside the serving copy), its tables,
+    and its handlers."""
+
+    name: str
+    schema_version: int
+    tables: tuple[Table, ...]
+    handlers: EventHandlers
+    # Read once the handlers are registered: a view is made after its handlers' module is.
+    event_types: frozenset[str] | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.event_types = self.handlers.type_names()
+
+    def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
+        self.handlers.apply(writer, event)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from domain.catalog import DomainEvent
+from domain.catalog import EVENT_CLASSES, DomainEvent
 from services.infrastructure.codec import RecordedEvent
 from services.projections.readmodel import PageWriter, Row, Table
 from services.projections.runner import event_time
@@ -19,13 +19,18 @@ from services.projections.runner import event_time
 E = TypeVar("E")
 
 
-@dataclass(frozen=True, slots=True)
 class Change:
-    """One event being applied: where its versions go and when they start."""
+    """One event being applied: where its versions go and when they start.
 
-    writer: PageWriter
-    event: RecordedEvent
-    at: int
+    Read-only by convention: a plain slotted class, since one is made per event applied and a
+    frozen dataclass costs three times as much to make."""
+
+    __slots__ = ("at", "event", "writer")
+
+    def __init__(self, writer: PageWriter, event: RecordedEvent, at: int) -> None:
+        self.writer = writer
+        self.event = event
+        self.at = at
 
     @property
     def subject(self) -> str:
@@ -42,6 +47,10 @@ class Change:
 
     def get(self, table: Table, key: tuple[Any, ...]) -> Row | None:
         return self.writer.get(table.name, key)
+
+    def append(self, table: Table, row: Row) -> None:
+        """Adds a fact to an append-only table."""
+        self.writer.append(table.name, row)
 
 
 Handler = Callable[[Change, Any], None]
@@ -73,10 +82,15 @@ class EventHandlers:
         self._every = handler
         return handler
 
+    def classes(self) -> frozenset[type[Any]]:
+        """The event classes with a handler of their own."""
+        return frozenset(self._by_class)
+
     def type_names(self) -> frozenset[str] | None:
         """The names of the event types with a handler (what a worker needs to read); ``None``
         for every type."""
-        if self._every is not None:
+        if self._every is not None or self._by_class.keys() >= set(EVENT_CLASSES):
+            # Reading every event, the log is read as it is, with no filter on its types.
             return None
         return frozenset(event_class.__name__ for event_class in self._by_class)
 

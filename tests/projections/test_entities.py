@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.catalog import EVENT_CLASSES
 from services.app import Runtime, build_runtime
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend
@@ -1008,6 +1009,11 @@ def test_the_entities_rebuilt_from_zero_answer_exactly_as_the_live_ones(
 
     assert runtime.read_models.snapshot("entities", None).generation == 2
     assert {path: read(client, admin, path, last["position"]) for path in paths} == live
+
+
+def test_every_event_an_object_records_has_a_handler_that_changes_the_object() -> None:
+    assert PROJECTION.handlers.classes() == frozenset(EVENT_CLASSES)
+    assert PROJECTION.event_types is None
 
 
 # Versions

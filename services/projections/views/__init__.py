@@ -1,39 +1,33 @@
-"""The read models, one module each: the events it handles, how it applies them, its queries.
+"""The read models, one package each, every one the same shape:
 
-Every module in this package that defines ``PROJECTION`` (a ``Projection``) and ``router`` (its
-query routes) is a read model: adding a view is adding a module.
+- ``tables.py``: its name, schema version and tables;
+- ``handlers.py``: one typed handler per event class it reads, registered in its ``HANDLERS``;
+- ``queries.py``: its reads; ``routes.py``: its query routes;
+- ``__init__.py``: ``PROJECTION`` (a ``View`` of the above) and ``router``.
+
+Every view this build serves is listed in ``VIEWS`` below: adding a view is adding a package and
+naming it there.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from functools import cache
 from types import ModuleType
 
 from fastapi import FastAPI
 
 from services.infrastructure.http import include_routes
-from services.projections.runner import Projection
+from services.projections.dispatch import View
+from services.projections.views import entities, history, portfolio, queue, workload
+
+VIEWS: tuple[ModuleType, ...] = (entities, history, portfolio, queue, workload)
 
 
-@cache
-def _view_modules() -> tuple[ModuleType, ...]:
-    found = [
-        importlib.import_module(f"{__name__}.{info.name}")
-        for info in pkgutil.iter_modules(__path__)
-        if not info.name.startswith("_")
-    ]
-    return tuple(module for module in found if hasattr(module, "PROJECTION"))
-
-
-def all_projections() -> tuple[Projection, ...]:
-    """Every read model this build serves, in a stable order."""
-    projections: list[Projection] = [module.PROJECTION for module in _view_modules()]
-    return tuple(sorted(projections, key=lambda projection: projection.name))
+def all_projections() -> tuple[View, ...]:
+    """Every read model this build serves, in a stable order (by name)."""
+    return tuple(sorted((view.PROJECTION for view in VIEWS), key=lambda view: view.name))
 
 
 def include_query_api(app: FastAPI) -> None:
     """The query routes of every read model under ``/v1``."""
-    for module in _view_modules():
-        include_routes(app, module.router, prefix="/v1")
+    for view in VIEWS:
+        include_routes(app, view.router, prefix="/v1")

@@ -8,6 +8,15 @@ rows are those with ``valid_to IS NULL``; the rows as of a moment ``T`` are thos
 of one command) have an empty validity range and are never visible, which is right: no one could
 have seen them.
 
+Times need not grow along a key: writers race, and history is imported late. So a new version
+never starts before the key's *floor*: when its current version began or, once its row is
+deleted, when its last stored version ended. A version whose event occurred earlier starts at the
+floor instead, and the version it replaces, left with an empty range, is not stored. Each key's
+versions are then ordered and never overlap, and ``as_of`` any moment sees at most one of them.
+The floor is read from the stored versions alone, so a worker that has just started and a rebuild
+agree on it: a key deleted at the instant its row was created stored nothing, and its floor stays
+where its last stored version ended.
+
 An *append-only* table holds facts that never change once written (history entries, completed
 work); as of ``T`` they are the rows whose ``occurred`` time is at most ``T``.
 
@@ -29,6 +38,10 @@ from services.infrastructure.store import Batch, ColumnType, SqlCursor, TypedCol
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
+# A key's floor (see above), and where its last stored version before the current one ends: the
+# floor it falls back to if the current version ends at the instant it began (and so is never
+# stored). Once the key has no row, the two are the same.
+Floor = tuple[int, int | None]
 
 _SQL_TYPES: dict[str, dict[ColumnType, str]] = {
     # Text compares bytewise ("C"): read models hold ids, keys and names whose order is their
@@ -184,11 +197,19 @@ class _Insert:
     rows: list[tuple[Any, ...]]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Chain:
-    """The versions one page makes of one key, oldest first."""
+    """The versions one page makes of one key, oldest first, and where the next one may start.
+
+    ``began`` is the key's floor when the page met it; ``floor`` and ``settled`` are the key's
+    ``Floor`` as each version leaves it (``None``: it has none, or its table keeps no spans).
+    """
 
     existed: bool
+    spanned: bool
+    began: int | None
+    floor: int | None
+    settled: int | None
     versions: list[tuple[Row | None, int, int]] = field(default_factory=list)
 
 
@@ -200,25 +221,31 @@ DEFAULT_CACHE_CAPACITY = 500_000
 class RowCache:
     """The current row of each key a projection worker has seen; it is the tables' only writer.
 
-    Holding current rows in memory lets a page be folded without a query per event. A bounded
-    cache forgets the least recently used keys once a table has more than ``capacity``. A
-    *complete* cache holds every row there is, so a key it lacks has no row and the database is
-    only written to: one that started empty with the tables (``capacity=None``, as in a
-    rebuild), or was filled with every current row, stays complete until it first forgets one.
+    Holding current rows in memory lets a page be folded without a query per event. Beside each
+    row (or ``None``, for a key whose row was deleted) it keeps the key's ``Floor``, so where a
+    key's next version may start is known without a query too. A bounded cache forgets the least
+    recently used keys, floors with them, once a table has more than ``capacity``. A *complete*
+    cache holds every row there is and every floor, so a key it lacks has no row and no floor and
+    the database is only written to: one that started empty with the tables (``capacity=None``,
+    as in a rebuild), or was filled with every current row and floor, stays complete until it
+    first forgets one.
     """
 
     def __init__(self, capacity: int | None = DEFAULT_CACHE_CAPACITY) -> None:
         self.capacity = capacity
         self._complete = capacity is None
         self._rows: dict[str, dict[Key, Row | None]] = {}
+        self._floors: dict[str, dict[Key, Floor]] = {}
 
     def limit(self, capacity: int) -> None:
         """From now on holds at most ``capacity`` rows per table, the ones it took in last."""
         self.capacity = capacity
-        for rows in self._rows.values():
+        for table, rows in self._rows.items():
             excess = list(itertools.islice(rows, max(0, len(rows) - capacity)))
+            floors = self._floors.get(table, {})
             for key in excess:
                 del rows[key]
+                floors.pop(key, None)
             if excess:
                 self._complete = False
 
@@ -233,6 +260,17 @@ class RowCache:
             rows = self._rows[table] = {}
         return rows
 
+    def floors(self, table: str) -> dict[Key, Floor]:
+        """The floors of one table's keys that have one (the cache itself, as ``table``)."""
+        floors = self._floors.get(table)
+        if floors is None:
+            floors = self._floors[table] = {}
+        return floors
+
+    def floor(self, table: str, key: Key) -> Floor | None:
+        floors = self._floors.get(table)
+        return floors.get(key) if floors is not None else None
+
     def get(self, table: str, key: Key) -> tuple[bool, Row | None]:
         rows = self._rows.get(table)
         if rows is None or key not in rows:
@@ -243,15 +281,25 @@ class RowCache:
         row = rows[key] = rows.pop(key)
         return True, row
 
-    def put(self, table: str, key: Key, row: Row | None) -> None:
+    def put(self, table: str, key: Key, row: Row | None, floor: Floor | None = None) -> None:
         rows = self.table(table)
+        floors = self._floors.get(table)
+        if floor is not None:
+            if floors is None:
+                floors = self._floors[table] = {}
+            floors[key] = floor
+        elif floors:
+            floors.pop(key, None)
         if self.capacity is None:
             rows[key] = row
             return
         rows.pop(key, None)
         rows[key] = row
         if len(rows) > self.capacity:
-            del rows[next(iter(rows))]
+            forgotten = next(iter(rows))
+            del rows[forgotten]
+            if floors:
+                floors.pop(forgotten, None)
             self._complete = False
 
 
@@ -259,8 +307,8 @@ class PageWriter:
     """Collects one page's changes to a projection's tables and writes them set-wise.
 
     ``get`` answers the current row as the page has left it so far; ``put`` and ``delete`` make
-    a new version at an event's time; ``append`` adds a fact. ``flush`` writes it all with a few
-    statements per table, in the caller's transaction.
+    a new version at an event's time, or at the key's floor if that is later; ``append`` adds a
+    fact. ``flush`` writes it all with a few statements per table, in the caller's transaction.
     """
 
     def __init__(
@@ -290,19 +338,38 @@ class PageWriter:
             return row
         if self._cache.complete:
             return None
-        row = self._select_current(self._tables[table], key)
-        self._cache.put(table, key, row)
+        row, floor = self._select_current(self._tables[table], key)
+        self._cache.put(table, key, row, floor)
         return row
 
-    def _select_current(self, table: Table, key: Key) -> Row | None:
+    def _select_current(self, table: Table, key: Key) -> tuple[Row | None, Floor | None]:
+        """The current row of ``key`` and its floor, in one query."""
+        names = table.column_names
+        physical = table.physical(self._generation)
         where = " AND ".join(f"{column} = %s" for column in table.key)
+        if table.latest_only:
+            self._cursor.execute(
+                f"SELECT {', '.join(names)} FROM {physical} WHERE {where} AND valid_to IS NULL",
+                key,
+            )
+            found = self._cursor.fetchone()
+            return (dict(zip(names, found, strict=True)) if found else None), None
+        # A key's versions never overlap, so the last to begin is the current one, or else the
+        # last to end; the one before it ends where the key's last stored version before the
+        # current one does. The index on (key, valid_from) reads just these two.
         self._cursor.execute(
-            f"SELECT {', '.join(table.column_names)} FROM {table.physical(self._generation)} "
-            f"WHERE {where} AND valid_to IS NULL",
+            f"SELECT {', '.join(names)}, valid_from, valid_to FROM {physical} "
+            f"WHERE {where} ORDER BY valid_from DESC LIMIT 2",
             key,
         )
-        found = self._cursor.fetchone()
-        return dict(zip(table.column_names, found, strict=True)) if found else None
+        versions = self._cursor.fetchall()
+        if not versions:
+            return None, None
+        *values, began, ended = versions[0]
+        if ended is not None:
+            return None, (ended, ended)
+        settled = versions[1][-1] if len(versions) > 1 else None
+        return dict(zip(names, values, strict=True)), (began, settled)
 
     def put(self, table: str, row: Row, occurred: int, position: int) -> None:
         """Makes ``row`` the current version of its key from ``occurred`` on."""
@@ -332,9 +399,34 @@ class PageWriter:
         chains = self._chains.setdefault(table, {})
         chain = chains.get(key)
         if chain is None:
-            existed = self.get(table, key) is not None
-            chain = chains[key] = _Chain(existed)
-        chain.versions.append((row, occurred, position))
+            chain = chains[key] = self._chain(table, key)
+        versions = chain.versions
+        if chain.spanned:
+            floor = chain.floor
+            if floor is not None and occurred < floor:
+                occurred = floor
+            if (versions[-1][0] is not None if versions else chain.existed) and occurred != floor:
+                # The version this one ends is not empty, so it is stored, up to here.
+                chain.settled = occurred
+            chain.floor = occurred if row is not None else chain.settled
+        versions.append((row, occurred, position))
+
+    def _chain(self, table: str, key: Key) -> _Chain:
+        """A key's chain as the page meets it: whether it has a row, and its floor."""
+        definition = self._tables[table]
+        spanned = not definition.latest_only
+        known, row = self._cache.get(table, key)
+        if known:
+            floor = self._cache.floor(table, key) if spanned else None
+        elif self._cache.complete:
+            floor = None
+        else:
+            row, floor = self._select_current(definition, key)
+            self._cache.put(table, key, row, floor)
+        if floor is None:
+            return _Chain(row is not None, spanned, None, None, None)
+        began, settled = floor
+        return _Chain(row is not None, spanned, began, began, settled)
 
     def append(self, table: str, row: Row) -> None:
         self._appends.setdefault(table, []).append(row)
@@ -360,7 +452,8 @@ class PageWriter:
             self._cursor.copy_rows(insert.table, insert.columns, insert.rows)
         for table_name, chains in self._chains.items():
             for key, chain in chains.items():
-                self._cache.put(table_name, key, chain.versions[-1][0])
+                floor = None if chain.floor is None else (chain.floor, chain.settled)
+                self._cache.put(table_name, key, chain.versions[-1][0], floor)
         self._chains.clear()
         self._appends.clear()
 
@@ -390,7 +483,21 @@ class PageWriter:
             if latest:
                 inserts.append(_Insert(physical, columns, latest))
             return
-        closing = [(chain.versions[0][1], *key) for key, chain in chains.items() if chain.existed]
+        closing: list[tuple[Any, ...]] = []
+        emptied: list[Key] = []
+        for key, chain in chains.items():
+            if chain.existed:
+                ended = chain.versions[0][1]
+                if ended == chain.began:
+                    # Replaced at the instant it began: never visible, so not kept (as a rebuild
+                    # never writes it).
+                    emptied.append(key)
+                else:
+                    closing.append((ended, *key))
+        if emptied:
+            changes.append(
+                Batch(f"DELETE FROM {physical} WHERE {where} AND valid_to IS NULL", emptied)
+            )
         if closing:
             changes.append(
                 Batch(
@@ -414,13 +521,19 @@ class PageWriter:
             inserts.append(_Insert(physical, columns, rows))
 
 
+# When a key's current version began, the position that made it, and where its last stored
+# version before it ends; for a key whose row was deleted, its floor, a position, and its floor.
+Opened = tuple[int, int, int | None]
+
+
 class OpenVersions:
-    """During a rebuild, when each current row's version began and the position that made it."""
+    """During a rebuild, when each current row's version began, the position that made it and
+    the rest of its key's ``Floor``; and the floor of each key whose row was deleted."""
 
     def __init__(self) -> None:
-        self._started: dict[str, dict[Key, tuple[int, int]]] = {}
+        self._started: dict[str, dict[Key, Opened]] = {}
 
-    def table(self, table: str) -> dict[Key, tuple[int, int]]:
+    def table(self, table: str) -> dict[Key, Opened]:
         started = self._started.get(table)
         if started is None:
             started = self._started[table] = {}
@@ -456,22 +569,29 @@ class RebuildWriter(PageWriter):
     def _version(self, table: str, key: Key, row: Row | None, occurred: int, position: int) -> None:
         current = self._cache.table(table)
         started = self._opened.table(table)
-        previous = current.get(key)
         definition = self._tables[table]
-        if previous is not None and not definition.latest_only:
-            began, made_at = started[key]
+        opened = started.get(key)
+        settled = None
+        if opened is not None and not definition.latest_only:
+            began, made_at, settled = opened
+            occurred = max(occurred, began)
+            previous = current.get(key)
             # A version replaced at the instant it began was never visible: it is not stored.
-            if began != occurred:
+            if previous is not None and occurred != began:
                 ended = self._ended.get(table)
                 if ended is None:
                     ended = self._ended[table] = []
                 ended.append((*definition.values_of(previous), began, occurred, made_at))
-        if row is None:
-            current.pop(key, None)
-            started.pop(key, None)
-        else:
+                settled = occurred
+        if row is not None:
             current[key] = row
-            started[key] = (occurred, position)
+            started[key] = (occurred, position, settled)
+        else:
+            current.pop(key, None)
+            if settled is None:
+                started.pop(key, None)
+            else:
+                started[key] = (settled, position, settled)
 
     def flush(self) -> None:
         for table_name, rows in self._ended.items():
@@ -480,7 +600,11 @@ class RebuildWriter(PageWriter):
         super().flush()
 
     def write_current(self) -> None:
-        """Writes every version still current: the last step before the tables get indexes."""
+        """Writes every version still current: the last step before the tables get indexes.
+
+        The cache is then handed on to a ``PageWriter`` (the pages that arrived meanwhile), so
+        it is given every key's floor, those of keys whose row was deleted with them.
+        """
         for table in self._tables.values():
             if not table.versioned:
                 continue
@@ -490,9 +614,14 @@ class RebuildWriter(PageWriter):
             rows: list[tuple[Any, ...]] = []
             for key, row in current.items():
                 if row is not None:
-                    began, made_at = started[key]
+                    began, made_at, _ = started[key]
                     rows.append((*values_of(row), began, None, made_at))
             self._copy_versions(table, rows)
+            if not table.latest_only:
+                floors = self._cache.floors(table.name)
+                for key, (floor, _, settled) in started.items():
+                    floors[key] = (floor, settled)
+                    current.setdefault(key, None)
 
     def _copy_versions(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
         if rows:

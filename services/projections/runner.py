@@ -31,6 +31,7 @@ from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.store import Backend, EventStore, SqlCursor, Statement
 from services.projections.readmodel import (
     DEFAULT_CACHE_CAPACITY,
+    Key,
     OpenVersions,
     PageWriter,
     RebuildWriter,
@@ -133,7 +134,7 @@ def load_current_rows(
     backend: Backend, projection: Projection
 ) -> tuple[ProjectionState | None, RowCache]:
     """The projection's state and every current row of its tables as of that state's position,
-    read in one snapshot: a cache that knows every row there is."""
+    with every key's floor, read in one snapshot: a cache that knows every row there is."""
     cache = RowCache(capacity=None)
     with backend.read_transaction() as cursor:
         cursor.execute(_READ_STATE, (projection.name,))
@@ -145,13 +146,38 @@ def load_current_rows(
             if not table.versioned:
                 continue
             names, key_of, rows = table.column_names, table.key_of, cache.table(table.name)
+            physical = table.physical(state.generation)
+            if table.latest_only:
+                cursor.execute(f"SELECT {', '.join(names)} FROM {physical} WHERE valid_to IS NULL")
+                for values in cursor.fetchall():
+                    row = dict(zip(names, values, strict=True))
+                    rows[key_of(row)] = row
+                continue
+            floors = cache.floors(table.name)
+            settled: dict[Key, int] = {}
+            key = ", ".join(table.key)
+            # Each key's last stored version that has ended: a deleted key's floor, and the
+            # version a current one falls back to. Keys whose row was deleted go in first, so
+            # that a cache limited later forgets them before current rows.
             cursor.execute(
-                f"SELECT {', '.join(names)} FROM {table.physical(state.generation)} "
-                "WHERE valid_to IS NULL"
+                f"SELECT {key}, max(valid_to), count(*) - count(valid_to) FROM {physical} "
+                f"GROUP BY {key}"
             )
-            for values in cursor.fetchall():
-                row = dict(zip(names, values, strict=True))
-                rows[key_of(row)] = row
+            for *columns, ended, current in cursor.fetchall():
+                if current:
+                    if ended is not None:
+                        settled[tuple(columns)] = ended
+                else:
+                    rows[tuple(columns)] = None
+                    floors[tuple(columns)] = (ended, ended)
+            cursor.execute(
+                f"SELECT {', '.join(names)}, valid_from FROM {physical} WHERE valid_to IS NULL"
+            )
+            for *columns, began in cursor.fetchall():
+                row = dict(zip(names, columns, strict=True))
+                row_key = key_of(row)
+                rows[row_key] = row
+                floors[row_key] = (began, settled.get(row_key))
     return state, cache
 
 

@@ -94,9 +94,7 @@ def _write(store: EventStore, streams: list[UUID], versions: dict[UUID, int]) ->
 def _dump(backend: Backend, generation: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     streams = backend.fetchall(
         f"SELECT stream_id, events, last_type, valid_from, valid_to, position "
-        f"FROM {STREAMS.physical(generation)} "
-        # Versions replaced within the same instant were never visible; live paging may keep some.
-        "WHERE valid_to IS NULL OR valid_to > valid_from ORDER BY stream_id, position"
+        f"FROM {STREAMS.physical(generation)} ORDER BY stream_id, position"
     )
     seen = backend.fetchall(
         f"SELECT position, stream_id FROM {SEEN.physical(generation)} ORDER BY position"

@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import anyio.to_thread
+import orjson
 from fastapi import FastAPI
 from fastapi.responses import Response
 
@@ -25,6 +27,12 @@ from services.infrastructure.http import HttpEdge, install_problem_handlers
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend, EventStore
 from services.infrastructure.tokens import TokenStore
+from services.projections.health import (
+    ensure_health_table,
+    record_failure,
+    record_recovery,
+    views_health,
+)
 from services.projections.query import ReadModels
 from services.projections.runner import ProjectionWorker, ensure_projection
 from services.projections.views import all_projections, include_query_api
@@ -89,6 +97,7 @@ class Runtime:
         self.committer.start()
         # Every view's tables exist before the first query; a running worker prepares the rest
         # (its cache, read whole if it is far behind) on its own thread.
+        ensure_health_table(self.backend)
         for worker in self.workers:
             ensure_projection(self.backend, worker.projection)
         if self.run_workers:
@@ -138,6 +147,9 @@ def build_runtime(
     )
     projections = [p for p in all_projections() if views is None or p.name in views]
     workers = [ProjectionWorker(store, backend, projection) for projection in projections]
+    for worker in workers:
+        worker.on_failure = partial(record_failure, backend)
+        worker.on_recovery = partial(record_recovery, backend)
     relay = (
         Relay(
             store,
@@ -185,6 +197,37 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def readiness(runtime: Runtime) -> Response:
+    """``200`` while the database answers and every view is applying the log within its bound;
+    ``503`` with the reasons otherwise (a database error answers ``503`` through the app's
+    handlers). Read from the database, so an API process without workers answers for the
+    workers of its views wherever they run."""
+    names = [projection.name for projection in all_projections()]
+    bound = runtime.settings.ready_max_lag_seconds
+    views = views_health(runtime.store, names)
+    reasons = [
+        f"view {view.name} is failing ({view.failures} failures): {view.last_error}"
+        for view in views
+        if view.failing
+    ] + [
+        f"view {view.name} is {view.lag_seconds:.1f} s behind the log (bound {bound:g} s)"
+        for view in views
+        if view.lag_seconds > bound
+    ]
+    body = {
+        "status": "unready" if reasons else "ready",
+        "position": runtime.store.last_position(),
+        "reasons": reasons,
+        "views": {
+            view.name: {"position": view.position, "lag_seconds": round(view.lag_seconds, 3)}
+            for view in views
+        },
+    }
+    return Response(
+        orjson.dumps(body), status_code=503 if reasons else 200, media_type="application/json"
+    )
+
+
 def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
     """The HTTP application over a runtime; starting the app starts the runtime's workers."""
 
@@ -229,10 +272,7 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> Response:
-        position = runtime.store.last_position()
-        return Response(
-            f'{{"status":"ready","position":{position}}}', media_type="application/json"
-        )
+        return readiness(runtime)
 
     app.add_middleware(HttpEdge, limit=runtime.settings.max_body_bytes)
     return app

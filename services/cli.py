@@ -198,32 +198,44 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _status(settings: Settings, args: argparse.Namespace) -> int:
-    from services.app import make_codec, open_backend, utc_now
-    from services.infrastructure.store import EventStore
-    from services.projections.runner import read_state
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from services.projections.health import ensure_health_table, views_health
     from services.projections.views import all_projections
 
-    backend = open_backend(settings)
-    try:
-        store = EventStore(backend, make_codec(), utc_now)
-        last = store.last_position()
-        now = utc_now()
-        print(f"log: {last} events")
-        print(f"{'view':<12} {'position':>10} {'lag events':>11} {'lag seconds':>12}")
-        for projection in all_projections():
-            state = read_state(backend, projection.name)
-            position = state.position if state else 0
-            behind = store.read(position, 1)
-            lag_seconds = (now - behind[0].recorded_at).total_seconds() if behind else 0.0
-            print(
-                f"{projection.name:<12} {position:>10} {last - position:>11} {lag_seconds:>12.1f}"
+    def moment(seconds: float | None) -> str:
+        if seconds is None:
+            return "-"
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    with _opened_store(settings) as store:
+        ensure_health_table(store.backend)
+        names = [projection.name for projection in all_projections()]
+        table = Table(title=f"log: {store.last_position():,} events")
+        for heading in ("view", "position", "lag events", "lag s", "last page (UTC)", "failures"):
+            table.add_column(heading, justify="left" if heading == "view" else "right")
+        table.add_column("last error", overflow="fold")
+        for view in views_health(store, names):
+            table.add_row(
+                view.name,
+                f"{view.position:,}",
+                f"{view.lag_events:,}",
+                f"{view.lag_seconds:.1f}",
+                moment(view.last_page_at),
+                str(view.failures),
+                f"[red]{view.last_error}[/red] ({moment(view.failed_at)})"
+                if view.last_error
+                else "-",
             )
+        console = Console(width=max(Console().width, 120))
+        console.print(table)
         if settings.kafka_bootstrap_servers:
             from services.stream.relay import relay_status
 
-            print(relay_status(store, settings).describe())
-    finally:
-        backend.close()
+            console.print(relay_status(store, settings).describe())
     return 0
 
 

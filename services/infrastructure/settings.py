@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         description="How long a request waits for a database connection before answering 503.",
     )
     workers: int = Field(1, ge=1, le=64, description="API processes sharing the port.")
+    ready_max_lag_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How far behind the log a view may be (the age of the oldest event it has "
+        "not applied) before /readyz answers 503.",
+    )
 
     @property
     def sqlite_path(self) -> Path:

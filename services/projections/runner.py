@@ -315,6 +315,10 @@ class ProjectionWorker:
         self._ahead: tuple[int, Future[tuple[list[RecordedEvent], int]]] | None = None
         self.last_error: str | None = None
         self.failures = 0
+        # Where a failure and the recovery after it are told (``health`` records them where
+        # ``status`` and ``/readyz`` read them).
+        self.on_failure: Callable[[str, BaseException], None] = lambda _name, _error: None
+        self.on_recovery: Callable[[str], None] = lambda _name: None
 
     @property
     def name(self) -> str:
@@ -459,11 +463,14 @@ class ProjectionWorker:
                     # (a transaction and a few statements per table) carries several of them.
                     # The first commit after a quiet spell is still applied at once.
                     self._stop.wait(self.linger)
-                self.last_error = None
+                if self.last_error is not None:
+                    self.last_error = None
+                    self.on_recovery(self.name)
                 pause = RETRY_FIRST_SECONDS
             except Exception as error:
                 self.failures += 1
                 self.last_error = f"{type(error).__name__}: {error}"
+                self.on_failure(self.name, error)
                 if isinstance(error, DATABASE_AWAY):
                     log.warning(
                         "projection %s can't reach the database (%s); retrying", self.name, error

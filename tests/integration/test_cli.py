@@ -72,10 +72,16 @@ def test_rebuild_fills_a_new_generation_while_the_service_runs_and_status_shows_
 
     assert main(["status"]) == 0
     out, _ = capsys.readouterr()
-    assert f"log: {last} events" in out
-    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
+    assert f"log: {last:,} events" in out
+    cells = [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in out.splitlines()
+        if line.startswith("│")
+    ]
+    rows = {row[0]: row[1:] for row in cells}
     assert set(rows) == set(VIEWS)
-    assert all(row[:2] == [str(last), "0"] for row in rows.values()), rows
+    assert all(row[:2] == [f"{last:,}", "0"] for row in rows.values()), rows
+    assert all(row[4:6] == ["0", "-"] for row in rows.values()), rows
 
 
 @pytest.mark.usefixtures("settings_of_the_store")

@@ -403,11 +403,12 @@ class PageWriter:
         versions = chain.versions
         if chain.spanned:
             floor = chain.floor
-            if floor is not None and occurred < floor:
-                occurred = floor
-            if (versions[-1][0] is not None if versions else chain.existed) and occurred != floor:
-                # The version this one ends is not empty, so it is stored, up to here.
-                chain.settled = occurred
+            if floor is not None:
+                if occurred <= floor:
+                    occurred = floor
+                elif versions[-1][0] is not None if versions else chain.existed:
+                    # The version this one ends is not empty, so it is stored, up to here.
+                    chain.settled = occurred
             chain.floor = occurred if row is not None else chain.settled
         versions.append((row, occurred, position))
 

@@ -82,6 +82,16 @@ class EventHandlers:
         self._every = handler
         return handler
 
+    def registered(self) -> dict[object, Callable[[Change, Any], None]]:
+        """Each handler by what it reads: its event class, or ``DomainEvent`` (every event) for
+        the one registered with ``on_every``."""
+        if self._every is not None:
+            return {DomainEvent: self._every}
+        found: dict[object, Handler] = {}
+        for event_class, handler in self._by_class.items():
+            found[event_class] = handler
+        return found
+
     def classes(self) -> frozenset[type[Any]]:
         """The event classes with a handler of their own."""
         return frozenset(self._by_class)

@@ -10,7 +10,6 @@ from typing import get_type_hints
 
 import pytest
 
-from domain.catalog import DomainEvent
 from services.infrastructure.http import Routes
 from services.projections.dispatch import EventHandlers, View
 from services.projections.views import VIEWS
@@ -54,9 +53,7 @@ def test_every_handler_takes_the_class_of_the_events_it_is_registered_for(
     view: ModuleType,
 ) -> None:
     handlers: EventHandlers = view.PROJECTION.handlers
-    registered = {**handlers._by_class}
-    if handlers._every is not None:
-        registered[DomainEvent] = handlers._every  # type: ignore[index]
+    registered = handlers.registered()
     assert registered
 
     for event_class, handler in registered.items():

@@ -45,3 +45,33 @@ class Problem(BaseModel):
     detail: str
     code: str
     errors: list[FieldError] | None = None
+
+
+class ImportLineError(BaseModel):
+    """The line that stopped an import, and why: what a live command would have been told."""
+
+    line: int
+    status: int
+    code: str
+    detail: str
+    errors: list[dict[str, str]] = []
+
+
+class ImportAnswer(BaseModel):
+    """How far an import came. ``lines_done`` of its lines are in the log in all (so it resumes
+    at ``next_line``); this request read ``lines_read`` lines, skipped ``skipped`` already
+    imported, applied ``applied`` and wrote ``events`` events, the last at ``position``.
+    ``complete`` is false when the request's lines were not all taken (a refused line, or more
+    lines than one request takes)."""
+
+    import_id: str
+    first_line: int
+    lines_read: int
+    applied: int
+    skipped: int
+    lines_done: int
+    next_line: int
+    events: int
+    position: int
+    complete: bool
+    error: ImportLineError | None = None

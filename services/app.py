@@ -18,7 +18,9 @@ from fastapi.responses import Response
 from domain.catalog import EVENT_CLASSES
 from services.command.errors import install_command_error_handlers
 from services.command.handler import CommandHandler
-from services.command.routes import include_command_api
+from services.command.importer import Importer
+from services.command.lines import CommandCatalog
+from services.command.routes import command_routes, include_command_api
 from services.command.scheduler import Scheduler
 from services.infrastructure.codec import EventCodec
 from services.infrastructure.committer import GroupCommitter
@@ -82,6 +84,7 @@ class Runtime:
     handler: CommandHandler
     tokens: TokenStore
     scheduler: Scheduler
+    importer: Importer
     clock: Clock
     read_models: ReadModels
     workers: list[ProjectionWorker]
@@ -142,9 +145,9 @@ def build_runtime(
     store = EventStore(backend, make_codec(), clock)
     committer = GroupCommitter(store, max_batch=settings.commit_max_batch)
     handler = CommandHandler(store, committer, retries=settings.command_retries)
-    scheduler = Scheduler(
-        handler, horizon=timedelta(days=settings.scheduler_horizon_days), clock=clock
-    )
+    horizon = timedelta(days=settings.scheduler_horizon_days)
+    scheduler = Scheduler(handler, horizon=horizon, clock=clock)
+    importer = Importer(store, CommandCatalog(command_routes()), horizon=horizon, clock=clock)
     projections = [p for p in all_projections() if views is None or p.name in views]
     workers = [ProjectionWorker(store, backend, projection) for projection in projections]
     for worker in workers:
@@ -169,6 +172,7 @@ def build_runtime(
         handler=handler,
         tokens=TokenStore(backend),
         scheduler=scheduler,
+        importer=importer,
         clock=clock,
         read_models=ReadModels(backend, store, all_projections()),
         workers=workers,
@@ -254,6 +258,8 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
     )
     app.state.command_handler = runtime.handler
     app.state.scheduler = runtime.scheduler
+    app.state.importer = runtime.importer
+    app.state.settings = runtime.settings
     app.state.tokens = runtime.tokens
     app.state.clock = runtime.clock
     app.state.event_store = runtime.store

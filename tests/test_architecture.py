@@ -18,6 +18,15 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "services.projections": ("services.command", "services.stream"),
     "services.stream": ("services.command", "services.projections"),
     "services.infrastructure": ("services.command", "services.projections", "services.stream"),
+    # History from elsewhere speaks the public API alone: it makes import lines, and the command
+    # side decides them.
+    "services.importing": (
+        "domain",
+        "services.command",
+        "services.projections",
+        "services.stream",
+        "services.infrastructure",
+    ),
 }
 
 

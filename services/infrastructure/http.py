@@ -212,12 +212,17 @@ async def _principal_of(tokens: TokenStore, authorization: str) -> Principal:
     return principal
 
 
+# Request bodies that are not one JSON document but a stream of lines (an import).
+STREAMED_PATHS = frozenset({"/v1/import"})
+
+
 class HttpEdge:
     """What every request to the API meets before any route: who is calling, and what they sent.
 
     Under ``/v1`` the bearer token is checked first, so an anonymous caller hears ``401`` whatever
     its body. A body is read whole (it is small, and bounded): over ``limit`` bytes it is a
-    ``413``, whether declared or streamed, and a body that is not JSON is a ``415``.
+    ``413``, whether declared or streamed, and a body that is not JSON is a ``415``. An import's
+    lines (``STREAMED_PATHS``) are left to their route, which reads them as they arrive.
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -235,6 +240,10 @@ class HttpEdge:
                 authorization = headers.get(b"authorization", b"").decode("latin-1")
                 principal = await _principal_of(tokens, authorization)
                 scope.setdefault("state", {})["principal"] = principal
+            if scope["path"] in STREAMED_PATHS and scope["method"] == "POST":
+                # Read by its route as it streams in, line by line, each line bounded.
+                await self.app(scope, receive, send)
+                return
             declared = headers.get(b"content-length", b"0")
             if not declared.isdigit() or int(declared) > self.limit:
                 raise ProblemError(

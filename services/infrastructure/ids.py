@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from uuid import UUID
 
 _IDS_PER_DRAW = 256
@@ -50,6 +53,25 @@ _source = _IdSource()
 os.register_at_fork(after_in_child=_source.forget)
 
 
+# An id chosen for the next object made here (imported history names its objects' ids).
+_chosen: ContextVar[list[UUID] | None] = ContextVar("workledger_chosen_id", default=None)
+
+
 def new_id() -> UUID:
-    """A new random (version 4) UUID."""
+    """A new random (version 4) UUID, or the id ``choosing`` holds for this call."""
+    chosen = _chosen.get()
+    if chosen:
+        return chosen.pop()
     return _source.next()
+
+
+@contextmanager
+def choosing(chosen: UUID | None) -> Iterator[list[UUID]]:
+    """Within the block, the first ``new_id()`` answers ``chosen`` (if given). The list it
+    yields is empty once the id was taken, so a caller can tell whether anything took it."""
+    held = [chosen] if chosen is not None else []
+    token = _chosen.set(held)
+    try:
+        yield held
+    finally:
+        _chosen.reset(token)

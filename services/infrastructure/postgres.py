@@ -30,6 +30,7 @@ from services.infrastructure.store import (
     CommitSignal,
     EventRow,
     IdempotencyKey,
+    ImportProgress,
     Statement,
     StoredResponse,
     StoredRow,
@@ -61,6 +62,19 @@ CREATE TABLE IF NOT EXISTS workledger_claims (
     PRIMARY KEY (scope, value));
 CREATE INDEX IF NOT EXISTS workledger_events_created_idx
     ON workledger_events (topic) WHERE originator_version = 1;
+CREATE TABLE IF NOT EXISTS workledger_event_times (
+    position bigint PRIMARY KEY,
+    occurred bigint NOT NULL);
+CREATE INDEX IF NOT EXISTS workledger_event_times_occurred_idx
+    ON workledger_event_times (occurred, position);
+CREATE TABLE IF NOT EXISTS workledger_imports (
+    import_id text PRIMARY KEY,
+    principal text NOT NULL,
+    lines bigint NOT NULL,
+    events bigint NOT NULL,
+    position bigint NOT NULL,
+    started_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL);
 """
 
 # The types a binary ``COPY`` sends each kind of read-model column as.
@@ -252,6 +266,31 @@ class _Tx:
         self._cursor.executemany(
             "INSERT INTO workledger_claims (scope, value, owner_id) VALUES (%s, %s, %s)",
             [(c.scope, c.value, c.owner_id) for c in claims],
+        )
+
+    def insert_event_times(self, times: Sequence[tuple[int, int]]) -> None:
+        self._cursor.execute(
+            "INSERT INTO workledger_event_times (position, occurred) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
+            ([t[0] for t in times], [t[1] for t in times]),
+        )
+
+    def record_import(self, progress: ImportProgress) -> None:
+        self._cursor.execute(
+            "INSERT INTO workledger_imports (import_id, principal, lines, events, position,"
+            " started_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (import_id) DO UPDATE SET lines = excluded.lines,"
+            " events = excluded.events, position = excluded.position,"
+            " updated_at = excluded.updated_at",
+            (
+                progress.import_id,
+                progress.principal,
+                progress.lines,
+                progress.events,
+                progress.position,
+                progress.started_at,
+                progress.updated_at,
+            ),
         )
 
 
@@ -469,7 +508,13 @@ class PostgresBackend:
         return [StoredRow(*row) for row in rows]
 
     def select_log(
-        self, after: int, limit: int, types: Sequence[str] = (), until: int | None = None
+        self,
+        after: int,
+        limit: int,
+        types: Sequence[str] = (),
+        until: int | None = None,
+        *,
+        stamped_only: bool = False,
     ) -> list[StoredRow]:
         sql = (
             "SELECT notification_id, originator_id::text, originator_version, state "
@@ -482,9 +527,34 @@ class PostgresBackend:
         if types:
             sql += " AND topic = ANY(%s)"
             params.append(list(types))
+        if stamped_only:
+            sql += (
+                " AND NOT EXISTS (SELECT 1 FROM workledger_event_times t"
+                " WHERE t.position = notification_id)"
+            )
         sql += " ORDER BY notification_id LIMIT %s"
         params.append(limit)
         return list(map(StoredRow._make, self.fetchall(sql, params, binary=True)))
+
+    def select_given_times(
+        self, after: tuple[int, int], limit: int, types: Sequence[str] = (), until: int = 0
+    ) -> list[tuple[int, StoredRow]]:
+        sql = (
+            "SELECT t.occurred, e.notification_id, e.originator_id::text, e.originator_version,"
+            " e.state FROM workledger_event_times t"
+            " JOIN workledger_events e ON e.notification_id = t.position"
+            " WHERE (t.occurred, t.position) > (%s, %s) AND t.position <= %s"
+        )
+        params: list[Any] = [after[0], after[1], until]
+        if types:
+            sql += " AND e.topic = ANY(%s)"
+            params.append(list(types))
+        sql += " ORDER BY t.occurred, t.position LIMIT %s"
+        params.append(limit)
+        return [
+            (row[0], StoredRow(row[1], row[2], row[3], bytes(row[4])))
+            for row in self.fetchall(sql, params, binary=True)
+        ]
 
     def max_position(self) -> int:
         rows = self.fetchall("SELECT coalesce(max(notification_id), 0) FROM workledger_events")

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a request waits for a database connection before answering 503.",
     )
+    import_max_lines: int = Field(
+        100_000,
+        ge=1,
+        description="Most lines one POST /v1/import takes; the answer says where to go on.",
+    )
     workers: int = Field(1, ge=1, le=64, description="API processes sharing the port.")
     ready_max_lag_seconds: float = Field(
         30.0,

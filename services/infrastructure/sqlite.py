@@ -21,6 +21,7 @@ from services.infrastructure.store import (
     CommitSignal,
     EventRow,
     IdempotencyKey,
+    ImportProgress,
     Statement,
     StoredResponse,
     StoredRow,
@@ -40,6 +41,14 @@ SCHEMA = (
     " PRIMARY KEY (scope, value))",
     "CREATE INDEX IF NOT EXISTS workledger_events_created_idx"
     " ON workledger_events (topic) WHERE originator_version = 1",
+    "CREATE TABLE IF NOT EXISTS workledger_event_times ("
+    " position INTEGER PRIMARY KEY, occurred INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS workledger_event_times_occurred_idx"
+    " ON workledger_event_times (occurred, position)",
+    "CREATE TABLE IF NOT EXISTS workledger_imports ("
+    " import_id TEXT PRIMARY KEY, principal TEXT NOT NULL, lines INTEGER NOT NULL,"
+    " events INTEGER NOT NULL, position INTEGER NOT NULL, started_at TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL)",
 )
 
 
@@ -121,6 +130,29 @@ class _Tx:
         self._cursor.executemany(
             "INSERT INTO workledger_claims (scope, value, owner_id) VALUES (?, ?, ?)",
             [(c.scope, c.value, str(c.owner_id)) for c in claims],
+        )
+
+    def insert_event_times(self, times: Sequence[tuple[int, int]]) -> None:
+        self._cursor.executemany(
+            "INSERT INTO workledger_event_times (position, occurred) VALUES (?, ?)", times
+        )
+
+    def record_import(self, progress: ImportProgress) -> None:
+        self._cursor.execute(
+            "INSERT INTO workledger_imports (import_id, principal, lines, events, position,"
+            " started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (import_id) DO UPDATE SET lines = excluded.lines,"
+            " events = excluded.events, position = excluded.position,"
+            " updated_at = excluded.updated_at",
+            (
+                progress.import_id,
+                progress.principal,
+                progress.lines,
+                progress.events,
+                progress.position,
+                progress.started_at.isoformat(),
+                progress.updated_at.isoformat(),
+            ),
         )
 
 
@@ -222,7 +254,13 @@ class SQLiteBackend:
         return [StoredRow(r[0], UUID(r[1]), r[2], r[3]) for r in rows]
 
     def select_log(
-        self, after: int, limit: int, types: Sequence[str] = (), until: int | None = None
+        self,
+        after: int,
+        limit: int,
+        types: Sequence[str] = (),
+        until: int | None = None,
+        *,
+        stamped_only: bool = False,
     ) -> list[StoredRow]:
         sql = (
             "SELECT rowid, originator_id, originator_version, state FROM workledger_events "
@@ -235,9 +273,30 @@ class SQLiteBackend:
         if types:
             sql += f" AND topic IN ({_placeholders(len(types))})"
             params.extend(types)
+        if stamped_only:
+            sql += " AND rowid NOT IN (SELECT position FROM workledger_event_times)"
         sql += " ORDER BY rowid LIMIT ?"
         params.append(limit)
         return [StoredRow(r[0], _hyphenated(r[1]), r[2], r[3]) for r in self.fetchall(sql, params)]
+
+    def select_given_times(
+        self, after: tuple[int, int], limit: int, types: Sequence[str] = (), until: int = 0
+    ) -> list[tuple[int, StoredRow]]:
+        sql = (
+            "SELECT t.occurred, e.rowid, e.originator_id, e.originator_version, e.state "
+            "FROM workledger_event_times t JOIN workledger_events e ON e.rowid = t.position "
+            "WHERE (t.occurred, t.position) > (?, ?) AND t.position <= ?"
+        )
+        params: list[Any] = [after[0], after[1], until]
+        if types:
+            sql += f" AND e.topic IN ({_placeholders(len(types))})"
+            params.extend(types)
+        sql += " ORDER BY t.occurred, t.position LIMIT ?"
+        params.append(limit)
+        return [
+            (r[0], StoredRow(r[1], _hyphenated(r[2]), r[3], r[4]))
+            for r in self.fetchall(sql, params)
+        ]
 
     def max_position(self) -> int:
         return int(self.fetchall("SELECT coalesce(max(rowid), 0) FROM workledger_events")[0][0])

@@ -118,6 +118,20 @@ class PendingCommit:
 
 
 @dataclass(frozen=True)
+class ImportProgress:
+    """How far an import has come: written in the same transaction as its lines' events, so a
+    retried or resumed import knows exactly which lines are in the log."""
+
+    import_id: str
+    principal: str
+    lines: int
+    events: int
+    position: int
+    started_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class Committed:
     positions: tuple[int, ...]
     response: StoredResponse | None
@@ -176,6 +190,12 @@ class WriteTransaction(Protocol):
     ) -> None: ...
 
     def insert_claims(self, claims: Sequence[Claim]) -> None: ...
+
+    def insert_event_times(self, times: Sequence[tuple[int, int]]) -> None:
+        """Records ``(position, occurred)`` of events whose occurred time came with them."""
+        ...
+
+    def record_import(self, progress: ImportProgress) -> None: ...
 
 
 class StoredRow(NamedTuple):
@@ -271,8 +291,24 @@ class Backend(Protocol):
     def select_stream(self, stream_id: UUID, after_version: int) -> list[StoredRow]: ...
 
     def select_log(
-        self, after: int, limit: int, types: Sequence[str] = (), until: int | None = None
-    ) -> list[StoredRow]: ...
+        self,
+        after: int,
+        limit: int,
+        types: Sequence[str] = (),
+        until: int | None = None,
+        *,
+        stamped_only: bool = False,
+    ) -> list[StoredRow]:
+        """Events after ``after`` in position order; ``stamped_only`` leaves out those whose
+        occurred time came with them (imported), keeping those stamped at their commit."""
+        ...
+
+    def select_given_times(
+        self, after: tuple[int, int], limit: int, types: Sequence[str] = (), until: int = 0
+    ) -> list[tuple[int, StoredRow]]:
+        """Events whose occurred time came with them, up to position ``until``, in the order of
+        ``(occurred, position)`` after ``after``, each with its occurred time."""
+        ...
 
     def max_position(self) -> int: ...
 
@@ -400,6 +436,8 @@ class _Plan:
         self.outcomes: list[CommitOutcome | None] = []
         self.accepted: list[tuple[int, PendingCommit]] = []
         self.rows: list[EventRow] = []
+        # Each row's occurred time (microseconds) when it came with the event, else ``None``.
+        self.given_times: list[int | None] = []
         self.records: list[tuple[IdempotencyKey, StoredResponse, datetime]] = []
         self.new_claims: list[Claim] = []
         self.recorded_at = EPOCH
@@ -407,6 +445,16 @@ class _Plan:
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(moment: datetime) -> int:
+    """A moment as whole microseconds since the epoch: exact, sortable, on every backend."""
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+class _Withdrawn(Exception):
+    """An atomic batch with a refused command: its transaction is rolled back."""
 
 
 class EventStore:
@@ -466,8 +514,18 @@ class EventStore:
     def _decode(self, row: StoredRow) -> RecordedEvent:
         return self.codec.decode(row.position, row.stream_id, row.version, row.state)
 
-    def commit(self, batch: Sequence[PendingCommit]) -> list[CommitOutcome]:
+    def commit(
+        self,
+        batch: Sequence[PendingCommit],
+        *,
+        atomic: bool = False,
+        progress: Callable[[Sequence[int]], ImportProgress] | None = None,
+    ) -> list[CommitOutcome]:
         """Writes every command of ``batch`` whose conditions hold, all in one transaction.
+
+        ``atomic`` writes the batch whole or not at all: when any command is refused, nothing
+        is written and the outcomes say which. ``progress``, given the batch's positions, is
+        an import's progress to record in the same transaction.
 
         A connection lost while the ``COMMIT`` is under way leaves its outcome unknown, not
         failed: the log is read back (the batch's events are known before it is sent) and each
@@ -478,13 +536,26 @@ class EventStore:
         try:
             with self.backend.write_transaction() as tx:
                 self._decide(tx, plan)
+                if atomic and any(outcome is not None for outcome in plan.outcomes):
+                    raise _Withdrawn
                 positions = tx.insert_events(plan.rows) if plan.rows else []
                 self._answer(plan, positions)
                 if plan.records:
                     tx.insert_idempotency(plan.records)
                 if plan.new_claims:
                     tx.insert_claims(plan.new_claims)
+                given = [
+                    (position, occurred)
+                    for position, occurred in zip(positions, plan.given_times, strict=True)
+                    if occurred is not None
+                ]
+                if given:
+                    tx.insert_event_times(given)
+                if progress is not None:
+                    tx.record_import(progress(positions))
                 plan.committing = True
+        except _Withdrawn:
+            return [outcome for outcome in plan.outcomes if outcome is not None]
         except Exception as error:
             if not plan.committing:
                 raise
@@ -540,6 +611,9 @@ class EventStore:
                     version += 1
                     state = self.codec.encode(new.event, new.metadata, recorded_at, occurred_at)
                     plan.rows.append((append.stream_id, version, type(new.event).__name__, state))
+                    plan.given_times.append(
+                        None if occurred_at is not None else micros(new.metadata.occurred_at)
+                    )
                 versions[append.stream_id] = version
                 reads.written(append)
             for claim in pending.claims:

@@ -123,6 +123,9 @@ class View:
     schema_version: int
     tables: tuple[Table, ...]
     handlers: EventHandlers
+    # Folded in the order events occurred (see ``runner.Projection``); the history follows the
+    # log as recorded, its chain the order entries were written in.
+    occurred_order: bool = True
     # Read once the handlers are registered: a view is made after its handlers' module is.
     event_types: frozenset[str] | None = field(init=False)
 

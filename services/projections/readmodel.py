@@ -34,7 +34,7 @@ from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
-from services.infrastructure.store import Batch, ColumnType, SqlCursor, TypedColumns
+from services.infrastructure.store import Batch, ColumnType, SqlCursor, TypedColumns, micros
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
@@ -58,11 +58,7 @@ _SQL_TYPES: dict[str, dict[ColumnType, str]] = {
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-
-def micros(moment: datetime) -> int:
-    """A moment as whole microseconds since the epoch: exact, sortable, on every backend."""
-    delta = moment - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+__all__ = ["EPOCH", "from_micros", "iso_date", "micros"]
 
 
 def from_micros(value: int) -> datetime:

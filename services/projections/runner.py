@@ -29,6 +29,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.store import Backend, EventStore, SqlCursor, Statement
+from services.infrastructure.timeline import last_given_time_position, occurred_order
 from services.projections.readmodel import (
     DEFAULT_CACHE_CAPACITY,
     Key,
@@ -46,7 +47,12 @@ log = logging.getLogger("workledger.projections")
 POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS workledger_projections ("
     " name TEXT PRIMARY KEY, position BIGINT NOT NULL, generation BIGINT NOT NULL,"
-    " schema_version BIGINT NOT NULL, updated_at BIGINT NOT NULL)"
+    " schema_version BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+    " occurred_through BIGINT NOT NULL DEFAULT 0)"
+)
+# Added to a table made before views kept the latest time they had applied.
+_ADD_OCCURRED_THROUGH = (
+    "ALTER TABLE workledger_projections ADD COLUMN occurred_through BIGINT NOT NULL DEFAULT 0"
 )
 
 
@@ -55,12 +61,18 @@ class Projection(Protocol):
 
     ``event_types`` names the event types ``apply`` does anything with (``None``: all of them);
     workers read only those from the log, so a view pays nothing for the events it ignores.
+
+    ``occurred_order``: the view is the fold of its events in the order they occurred, so an
+    event recorded after others that occurred later (imported history) makes its worker derive
+    the view again (see ``ProjectionWorker``). A view whose rows each follow one object's
+    events, which never go back in time, can follow the log as recorded.
     """
 
     name: str
     schema_version: int
     tables: tuple[Table, ...]
     event_types: frozenset[str] | None
+    occurred_order: bool
 
     def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
         """Records what ``event`` changes, through ``writer``."""
@@ -74,6 +86,9 @@ class ProjectionState:
     generation: int
     schema_version: int
     updated_at: int
+    # The latest occurred time among the events applied (microseconds): an event that occurred
+    # earlier arrives out of order.
+    occurred_through: int = 0
 
 
 # How far behind the log a starting worker must be to read its view's current rows first.
@@ -88,10 +103,19 @@ RETRY_MAX_SECONDS = 30.0
 # second, so the view moves again as soon as the database is back, however long it was away.
 DATABASE_AWAY = (OperationalError, InterfaceError)
 RETRY_AWAY_SECONDS = 1.0
+# Before deriving a view again for imported history, a worker waits until no import has written
+# for this long (checked this often), so that one derivation takes in a whole import; but never
+# longer than the most.
+IMPORT_QUIET_SECONDS = 1.0
+IMPORT_POLL_SECONDS = 0.25
+IMPORT_WAIT_MAX_SECONDS = 60.0
+# A rebuild that meets history older than what it has applied while catching up starts again,
+# this many times at most.
+REBUILD_ATTEMPTS = 5
 
 
 _ADVANCE_SQL = (
-    "UPDATE workledger_projections SET position = %s, updated_at = %s "
+    "UPDATE workledger_projections SET position = %s, updated_at = %s, occurred_through = %s "
     "WHERE name = %s AND position = %s AND generation = %s RETURNING position"
 )
 _ADVANCE = {
@@ -108,7 +132,7 @@ class PositionLost(Exception):
 
 
 _READ_STATE = (
-    "SELECT name, position, generation, schema_version, updated_at "
+    "SELECT name, position, generation, schema_version, updated_at, occurred_through "
     "FROM workledger_projections WHERE name = %s"
 )
 
@@ -185,6 +209,7 @@ def ensure_projection(backend: Backend, projection: Projection) -> ProjectionSta
     """Creates the projection's bookkeeping and tables if missing; a new schema starts afresh."""
     with backend.setup_transaction() as cursor:
         cursor.execute(POSITIONS_DDL)
+        _add_occurred_through(cursor, backend.name)
         cursor.execute(_READ_STATE, (projection.name,))
         found = cursor.fetchone()
         state = ProjectionState(*found) if found is not None else None
@@ -208,12 +233,27 @@ def ensure_projection(backend: Backend, projection: Projection) -> ProjectionSta
         else:
             cursor.execute(
                 "UPDATE workledger_projections SET position = 0, generation = %s, "
-                "schema_version = %s, updated_at = %s WHERE name = %s",
+                "schema_version = %s, updated_at = %s, occurred_through = 0 WHERE name = %s",
                 (generation, projection.schema_version, now, projection.name),
             )
             for table in projection.tables:
                 cursor.execute(table.drop_statement(state.generation))
         return ProjectionState(projection.name, 0, generation, projection.schema_version, now)
+
+
+def _add_occurred_through(cursor: SqlCursor, dialect: str) -> None:
+    if dialect == "postgresql":
+        cursor.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = 'workledger_projections' AND column_name = 'occurred_through'"
+        )
+    else:
+        cursor.execute(
+            "SELECT 1 FROM pragma_table_info('workledger_projections')"
+            " WHERE name = 'occurred_through'"
+        )
+    if cursor.fetchone() is None:
+        cursor.execute(_ADD_OCCURRED_THROUGH)
 
 
 def create_tables(
@@ -315,6 +355,8 @@ class ProjectionWorker:
         self._ahead: tuple[int, Future[tuple[list[RecordedEvent], int]]] | None = None
         self.last_error: str | None = None
         self.failures = 0
+        # How many times the view was derived again for history that arrived out of order.
+        self.derivations = 0
         # Where a failure and the recovery after it are told (``health`` records them where
         # ``status`` and ``/readyz`` read them).
         self.on_failure: Callable[[str, BaseException], None] = lambda _name, _error: None
@@ -368,6 +410,15 @@ class ProjectionWorker:
         events, last = self._read(state.position)
         if last == state.position:
             return 0
+        through = state.occurred_through
+        if self.projection.occurred_order:
+            for event in events:
+                occurred = event_time(event)
+                if occurred < through:
+                    return self._derive_again()
+                through = occurred
+        elif events:
+            through = max(through, *map(event_time, events))
         if len(events) == self.page_size:
             # Behind the log: the next page is read while this one is applied, so that the
             # database's part of reading overlaps with applying.
@@ -379,7 +430,7 @@ class ProjectionWorker:
                 # applying the same page beside this one.
                 cursor.execute(
                     _ADVANCE[self.backend.name],
-                    (last, _now(), self.name, state.position, state.generation),
+                    (last, _now(), through, self.name, state.position, state.generation),
                 )
                 if cursor.fetchone() is None:
                     raise PositionLost(self.name)
@@ -396,12 +447,52 @@ class ProjectionWorker:
             self._cache = RowCache(self.cache_capacity)
             raise
         self._state = ProjectionState(
-            state.name, last, state.generation, state.schema_version, _now()
+            state.name, last, state.generation, state.schema_version, _now(), through
         )
         if len(events) < self.page_size and self._cache.capacity is None:
             self._cache.limit(self.cache_capacity)
         # Never 0 once the position moved, even if no event was the view's: callers stop at 0.
         return max(len(events), 1)
+
+    def _derive_again(self) -> int:
+        """The next page holds an event that occurred before events the view has applied:
+        imported history, recorded after what happened later. The view is the fold of its
+        events in the order they occurred, so it is derived again, in that order, beside the
+        copy that keeps serving (which stays where it is until the switch, so a query that
+        waits for a position past the import waits for the view that tells it right).
+
+        An import writes in batches, so the worker first waits until none has been written
+        for a moment (or a minute at most): one derivation then takes in the whole import.
+        """
+        self._ahead = None
+        log.info(
+            "view %s: events arrived that occurred before ones it has applied (imported "
+            "history); deriving it again in the order they occurred",
+            self.name,
+        )
+        self._await_quiet_imports()
+        if not self._stop.is_set():
+            try:
+                rebuild(self.store, self.backend, self.projection)
+                self.derivations += 1
+            except RebuildInProgress:
+                # Another worker of this view (or `workledger rebuild`) is at it: its switch
+                # moves this worker on.
+                self._stop.wait(1.0)
+        self._state = None
+        self._cache = RowCache(self.cache_capacity)
+        return 1
+
+    def _await_quiet_imports(self) -> None:
+        started = changed_at = time.monotonic()
+        last = last_given_time_position(self.store)
+        while not self._stop.wait(IMPORT_POLL_SECONDS):
+            now = time.monotonic()
+            latest = last_given_time_position(self.store)
+            if latest != last:
+                last, changed_at = latest, now
+            if now - changed_at >= IMPORT_QUIET_SECONDS or now - started >= IMPORT_WAIT_MAX_SECONDS:
+                return
 
     def _read(self, after: int) -> tuple[list[RecordedEvent], int]:
         """The page after ``after``: the one read ahead, if it was read from there."""
@@ -513,6 +604,9 @@ def rebuild(
 ) -> RebuildProgress:
     """Builds a fresh generation of the projection from the start of the log, then switches.
 
+    A view folded in occurred order (``Projection.occurred_order``) reads the log up to its
+    head in that order (``services.infrastructure.timeline``), then follows it as recorded.
+
     The current generation keeps serving queries and its worker keeps running while the new one
     is filled. The new tables are filled without indexes, each row version written once (see
     ``RebuildWriter``); their indexes are made when the log is done, and the switch happens in
@@ -525,9 +619,19 @@ def rebuild(
     if lock is None:
         raise RebuildInProgress(f"a rebuild of the {projection.name} view is already running")
     try:
+        for _ in range(REBUILD_ATTEMPTS - 1):
+            try:
+                return _rebuild(store, backend, projection, page_size, progress)
+            except _OutOfOrder:
+                log.info("view %s: older history arrived while rebuilding; again", projection.name)
         return _rebuild(store, backend, projection, page_size, progress)
     finally:
         lock.release()
+
+
+class _OutOfOrder(Exception):
+    """While a rebuild caught up with the log, an event arrived that occurred before events it
+    had applied: it starts again, so as to take that event in where it occurred."""
 
 
 def _rebuild(
@@ -550,6 +654,17 @@ def _rebuild(
     position = 0
     applied = 0
     target = store.last_position()
+    through = 0
+    in_occurred_order = projection.occurred_order
+    types = sorted(projection.event_types) if projection.event_types is not None else []
+    timeline = occurred_order(store, target, page_size, types) if in_occurred_order else None
+
+    def next_page(after: int) -> tuple[list[RecordedEvent], int]:
+        if timeline is None:
+            return read_page(store, projection, after, page_size)
+        page = next(timeline, [])
+        return page, max((event.position for event in page), default=target) if page else target
+
     # The next page is read while this one is applied: the database's part of both overlaps.
     reader = ThreadPoolExecutor(1, thread_name_prefix=f"workledger-rebuild-{projection.name}")
     # Every row of the view is held in memory until the switch, and little of what a page
@@ -558,12 +673,13 @@ def _rebuild(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        upcoming = reader.submit(read_page, store, projection, position, page_size)
+        upcoming = reader.submit(next_page, position)
         while True:
             events, reached = upcoming.result()
-            if reached == position:
+            if not events and (timeline is not None or reached == position):
+                position = max(position, reached)
                 break
-            upcoming = reader.submit(read_page, store, projection, reached, page_size)
+            upcoming = reader.submit(next_page, reached)
             with backend.transaction() as cursor:
                 if backend.name == "postgresql":
                     # The new generation serves nothing until the switch, and a crash restarts
@@ -573,14 +689,18 @@ def _rebuild(
                 for event in events:
                     projection.apply(writer, event)
                 writer.flush()
+            if events:
+                through = max(through, *map(event_time, events))
             # Without this, the garbage collector's full passes would walk every row again
             # and again.
             gc.freeze()
-            position = reached
+            position = reached if timeline is None else max(position, reached)
             applied += len(events)
             if progress is not None:
                 elapsed = time.perf_counter() - started
                 progress(RebuildProgress(applied, position, max(target, position), elapsed))
+        if timeline is not None:
+            position = target
         with backend.transaction() as cursor:
             RebuildWriter(cursor, tables, generation, cache, opened).write_current()
             _execute_all(cursor, backend.name, index_statements(projection, generation))
@@ -601,6 +721,11 @@ def _rebuild(
     while True:
         with backend.transaction() as cursor:
             events, reached = read_page(store, projection, position, page_size)
+            for event in events:
+                occurred = event_time(event)
+                if occurred < through and in_occurred_order:
+                    raise _OutOfOrder(projection.name)
+                through = max(through, occurred)
             if events:
                 apply_page(cursor, projection, generation, cache, events)
                 applied += len(events)
@@ -612,8 +737,9 @@ def _rebuild(
                 # a rebuild that went on after this one's lock was lost with its connection).
                 cursor.execute(
                     "UPDATE workledger_projections SET position = %s, generation = %s, "
-                    "updated_at = %s WHERE name = %s AND generation = %s RETURNING generation",
-                    (position, generation, _now(), projection.name, current.generation),
+                    "updated_at = %s, occurred_through = %s "
+                    "WHERE name = %s AND generation = %s RETURNING generation",
+                    (position, generation, _now(), through, projection.name, current.generation),
                 )
                 if cursor.fetchone() is None:
                     raise PositionLost(

@@ -50,6 +50,7 @@ class CountingProjection:
     name = "runner_test"
     schema_version = 1
     tables: tuple[Table, ...] = (STREAMS, SEEN)
+    occurred_order = False
 
     def __init__(self, event_types: frozenset[str] | None = None) -> None:
         self.fail_at: int | None = None
@@ -172,6 +173,7 @@ def test_a_worker_killed_after_any_page_and_restarted_ends_equal_to_one_that_nev
     else:
         with backend.transaction() as cursor:
             cursor.execute("DELETE FROM workledger_events")
+            cursor.execute("DELETE FROM workledger_event_times")
             cursor.execute("DROP TABLE IF EXISTS workledger_projections")
     store = EventStore(backend, make_codec())
     with backend.transaction() as cursor:

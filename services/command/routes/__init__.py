@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
-from services.command.routes import goals, issues, members, operations, projects, teams
+from services.command.routes import goals, imports, issues, members, operations, projects, teams
 from services.command.routes.common import describe_roles
 from services.infrastructure.http import include_routes
 
@@ -13,6 +14,17 @@ def include_command_api(app: FastAPI) -> None:
     """Every command route under ``/v1``. Each declares the least role that may call it and
     takes ``Run``, the dependency that authorises the caller for that role (tests check that
     every route does)."""
-    for module in (teams, members, goals, projects, issues, operations):
+    for module in (teams, members, goals, projects, issues, operations, imports):
         describe_roles(module.router.routes)
         include_routes(app, module.router, prefix="/v1")
+
+
+def command_routes() -> list[APIRoute]:
+    """Every route that runs one command (paths without ``/v1``): what an import line may name.
+    Imports themselves are not among them."""
+    return [
+        route
+        for module in (teams, members, goals, projects, issues, operations)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+    ]

@@ -20,6 +20,8 @@ from services.projections.views.history.handlers import HANDLERS
 from services.projections.views.history.routes import router
 from services.projections.views.history.tables import ENTRIES, NAME, SCHEMA_VERSION, TABLES
 
-PROJECTION = View(NAME, SCHEMA_VERSION, TABLES, HANDLERS)
+# Each entry follows one object's events, whose times never go back, and the chain links
+# entries in the order they were recorded: imported history is appended, never re-derived.
+PROJECTION = View(NAME, SCHEMA_VERSION, TABLES, HANDLERS, occurred_order=False)
 
 __all__ = ["ENTRIES", "NAME", "PROJECTION", "router"]

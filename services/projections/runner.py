@@ -355,8 +355,10 @@ class ProjectionWorker:
         self._ahead: tuple[int, Future[tuple[list[RecordedEvent], int]]] | None = None
         self.last_error: str | None = None
         self.failures = 0
-        # How many times the view was derived again for history that arrived out of order.
+        # How many times the view was derived again for history that arrived out of order, and
+        # how long no import must have written before it is.
         self.derivations = 0
+        self.import_quiet_seconds = IMPORT_QUIET_SECONDS
         # Where a failure and the recovery after it are told (``health`` records them where
         # ``status`` and ``/readyz`` read them).
         self.on_failure: Callable[[str, BaseException], None] = lambda _name, _error: None
@@ -484,6 +486,8 @@ class ProjectionWorker:
         return 1
 
     def _await_quiet_imports(self) -> None:
+        if self.import_quiet_seconds <= 0:
+            return
         started = changed_at = time.monotonic()
         last = last_given_time_position(self.store)
         while not self._stop.wait(IMPORT_POLL_SECONDS):
@@ -491,7 +495,8 @@ class ProjectionWorker:
             latest = last_given_time_position(self.store)
             if latest != last:
                 last, changed_at = latest, now
-            if now - changed_at >= IMPORT_QUIET_SECONDS or now - started >= IMPORT_WAIT_MAX_SECONDS:
+            quiet = now - changed_at >= self.import_quiet_seconds
+            if quiet or now - started >= IMPORT_WAIT_MAX_SECONDS:
                 return
 
     def _read(self, after: int) -> tuple[list[RecordedEvent], int]:

@@ -318,6 +318,10 @@ class ImportRun:
     # Writing
 
     def _flush(self) -> None:
+        if self.stopped():
+            # A line was refused (perhaps one of a batch written line by line): the lines after
+            # the last one written are not done, and the progress must not say they are.
+            return
         batch, self._batch = self._batch, []
         upto = self._fed_upto
         if not batch and upto <= self.report.lines_done:

@@ -148,7 +148,10 @@ class CommandCatalog:
     """The command routes, to find a line's route by its method and path."""
 
     def __init__(self, routes: Sequence[APIRoute]) -> None:
-        self._routes = [_Route(route) for route in routes]
+        # By the path's first segment ("issues"), so a line is matched against a few routes.
+        self._routes: dict[str, list[_Route]] = {}
+        for route in routes:
+            self._routes.setdefault(_resource(route.path), []).append(_Route(route))
 
     def parse(self, number: int, raw: Any, now: datetime) -> LineCommand:
         """A line made ready to run; a ``ProblemError`` says what is wrong with it."""
@@ -185,7 +188,7 @@ class CommandCatalog:
 
     def _match(self, method: str, local: str, path: str) -> tuple[_Route, dict[str, str]]:
         allowed = False
-        for candidate in self._routes:
+        for candidate in self._routes.get(_resource(local), ()):
             found = candidate.route.path_regex.match(local)
             if found is None:
                 continue
@@ -200,6 +203,10 @@ class CommandCatalog:
             f"no command of the API is {method} {path}",
             errors=[{"field": "command", "message": "not a command of the API"}],
         )
+
+
+def _resource(path: str) -> str:
+    return path.split("/", 2)[1] if path.count("/") else path
 
 
 def _command(value: Any) -> tuple[str, str]:

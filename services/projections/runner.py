@@ -409,6 +409,11 @@ class ProjectionWorker:
             self.prepare()
         state = self._state
         assert state is not None
+        if state.position == 0 and self.store.last_position() >= self.warm_up_behind:
+            # A view that starts from nothing far behind the log (new, or of a new schema) is
+            # built as a rebuild builds it: tables filled without indexes, each row version
+            # written once. Page by page it would update every row it replaces, in place.
+            return self._build_from_scratch()
         events, last = self._read(state.position)
         if last == state.position:
             return 0
@@ -484,6 +489,17 @@ class ProjectionWorker:
         self._state = None
         self._cache = RowCache(self.cache_capacity)
         return 1
+
+    def _build_from_scratch(self) -> int:
+        log.info("view %s: building from the start of the log", self.name)
+        try:
+            built = rebuild(self.store, self.backend, self.projection)
+        except RebuildInProgress:
+            self._stop.wait(1.0)
+            built = None
+        self._state = None
+        self._cache = RowCache(self.cache_capacity)
+        return max(built.applied if built else 0, 1)
 
     def _await_quiet_imports(self) -> None:
         if self.import_quiet_seconds <= 0:

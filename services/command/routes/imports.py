@@ -163,7 +163,10 @@ class _Lines:
             *complete, pending = pending.split(b"\n")
             for line in complete:
                 if count == self._max_lines:
-                    self.more = self.more or bool(line.strip())
+                    # The request takes no more: whatever follows is left unread.
+                    self.more = self.more or bool(line.strip()) or bool(pending.strip())
+                    if self.more:
+                        return
                     continue
                 count += 1
                 yield (
@@ -171,7 +174,10 @@ class _Lines:
                     if len(line) <= self._line_limit
                     else Oversized(len(line), self._line_limit)
                 )
-            if len(pending) > self._line_limit and count < self._max_lines:
+            if len(pending) > self._line_limit:
+                if count == self._max_lines:
+                    self.more = True
+                    return
                 count += 1
                 yield Oversized(len(pending), self._line_limit)
                 pending = b""

@@ -20,7 +20,12 @@ $(STAMP): pyproject.toml
 		|| { tail -n 30 $(INSTALL_LOG) >&2; echo "workledger: install failed; see $(INSTALL_LOG)" >&2; exit 1; }
 	@touch $@
 
+# On an empty store, `make run` first loads the demo organisation; `make run DEMO=0` starts empty.
+DEMO ?= 1
+DEMO_SCALE ?= 0.1
+
 run: $(STAMP)
+	@if [ "$(DEMO)" != 0 ]; then $(BIN)/workledger demo --if-empty --scale $(DEMO_SCALE); fi
 	@$(BIN)/workledger serve
 
 lint: $(STAMP)

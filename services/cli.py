@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from services.cli_history import add_history_commands, run_history_command
 from services.infrastructure.settings import Settings, SettingsError
 from services.infrastructure.tokens import ROLES
 
@@ -295,6 +296,7 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument("view", metavar="NAME")
     commands.add_parser("status", help="each view's and the relay's position and lag")
     commands.add_parser("relay", help="publish the event log to Kafka (WORKLEDGER_KAFKA_*)")
+    add_history_commands(commands)
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it alone")
@@ -325,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _relay(settings)
     if args.command == "token":
         return _token_create(settings, args)
+    if args.command in ("import", "demo"):
+        return run_history_command(settings, args)
     raise AssertionError(args.command)
 
 

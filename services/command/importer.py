@@ -30,7 +30,7 @@ from uuid import UUID
 import orjson
 
 from domain.catalog import MEMBER
-from domain.errors import DomainError
+from domain.errors import DomainError, MemberInactive
 from domain.operation import OperationCreated
 from services.command.actions import operations as operation_actions
 from services.command.errors import problem_of
@@ -249,7 +249,12 @@ class ImportRun:
 
     def _commit_of(self, line: LineCommand, session: Session) -> PendingCommit:
         if line.actor_id is not None:
-            session.require(MEMBER, line.actor_id, "actor_id")
+            actor = session.require(MEMBER, line.actor_id, "actor_id")
+            if not actor.active:
+                # As a deactivated member's token writes nothing live.
+                raise MemberInactive(
+                    f"member {line.actor_id} was deactivated before this line", field="actor_id"
+                )
         assert line.action is not None
         line.action(session)
         commit = session.pending()

@@ -97,8 +97,8 @@ class Serving:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Serving]:
-    """``workledger serve`` as ``make run`` starts it, on a fresh data directory and a free port,
-    once it answers the token it printed."""
+    """``workledger serve`` as ``make run`` starts it, on a fresh data directory holding a demo
+    organisation and a free port, once it answers the token it printed."""
     port = _free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("WORKLEDGER_")}
     env |= {
@@ -107,6 +107,14 @@ def serve(tmp_path: Path) -> Iterator[Serving]:
         "WORKLEDGER_PORT": str(port),
     }
     output = tmp_path / "serve.log"
+    # As `make run` does, a demo organisation first (smaller here, to be quick).
+    subprocess.run(
+        [sys.executable, "-m", "services.cli", "demo", "--if-empty", "--scale", "0.02"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     with output.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve"],

@@ -16,80 +16,56 @@ an event below ``p`` committed.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Protocol
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from services.infrastructure.codec import RecordedEvent
-from services.infrastructure.store import Backend, EventStore, SqlCursor, Statement
-from services.infrastructure.timeline import last_given_time_position, occurred_order
-from services.projections.readmodel import (
-    DEFAULT_CACHE_CAPACITY,
-    Key,
-    OpenVersions,
-    PageWriter,
-    RebuildWriter,
-    RowCache,
-    Table,
-    micros,
-    tables_by_name,
+from services.infrastructure.store import Backend, EventStore
+from services.infrastructure.timeline import last_given_time_position
+from services.projections.readmodel import DEFAULT_CACHE_CAPACITY, RowCache
+from services.projections.rebuild import (
+    RebuildInProgress,
+    RebuildProgress,
+    rebuild,
 )
+from services.projections.state import (
+    ADVANCE,
+    PositionLost,
+    Projection,
+    ProjectionState,
+    apply_page,
+    create_tables,
+    ensure_projection,
+    event_time,
+    largest_current_table,
+    load_current_rows,
+    now_micros,
+    read_page,
+    read_state,
+)
+
+# What the projections' other modules and their callers take from here.
+__all__ = [
+    "PositionLost",
+    "Projection",
+    "ProjectionState",
+    "ProjectionWorker",
+    "RebuildInProgress",
+    "RebuildProgress",
+    "apply_page",
+    "create_tables",
+    "ensure_projection",
+    "event_time",
+    "read_state",
+    "rebuild",
+]
 
 log = logging.getLogger("workledger.projections")
-
-POSITIONS_DDL = (
-    "CREATE TABLE IF NOT EXISTS workledger_projections ("
-    " name TEXT PRIMARY KEY, position BIGINT NOT NULL, generation BIGINT NOT NULL,"
-    " schema_version BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
-    " occurred_through BIGINT NOT NULL DEFAULT 0)"
-)
-# Added to a table made before views kept the latest time they had applied.
-_ADD_OCCURRED_THROUGH = (
-    "ALTER TABLE workledger_projections ADD COLUMN occurred_through BIGINT NOT NULL DEFAULT 0"
-)
-
-
-class Projection(Protocol):
-    """A read model: its tables, the events it handles, and how one event changes them.
-
-    ``event_types`` names the event types ``apply`` does anything with (``None``: all of them);
-    workers read only those from the log, so a view pays nothing for the events it ignores.
-
-    ``occurred_order``: the view is the fold of its events in the order they occurred, so an
-    event recorded after others that occurred later (imported history) makes its worker derive
-    the view again (see ``ProjectionWorker``). A view whose rows each follow one object's
-    events, which never go back in time, can follow the log as recorded.
-    """
-
-    name: str
-    schema_version: int
-    tables: tuple[Table, ...]
-    event_types: frozenset[str] | None
-    occurred_order: bool
-
-    def apply(self, writer: PageWriter, event: RecordedEvent) -> None:
-        """Records what ``event`` changes, through ``writer``."""
-        ...
-
-
-@dataclass(frozen=True)
-class ProjectionState:
-    name: str
-    position: int
-    generation: int
-    schema_version: int
-    updated_at: int
-    # The latest occurred time among the events applied (microseconds): an event that occurred
-    # earlier arrives out of order.
-    occurred_through: int = 0
-
 
 # How far behind the log a starting worker must be to read its view's current rows first.
 WARM_UP_BEHIND = 50_000
@@ -109,220 +85,6 @@ RETRY_AWAY_SECONDS = 1.0
 IMPORT_QUIET_SECONDS = 1.0
 IMPORT_POLL_SECONDS = 0.25
 IMPORT_WAIT_MAX_SECONDS = 60.0
-# A rebuild that meets history older than what it has applied while catching up starts again,
-# this many times at most.
-REBUILD_ATTEMPTS = 5
-
-
-_ADVANCE_SQL = (
-    "UPDATE workledger_projections SET position = %s, updated_at = %s, occurred_through = %s "
-    "WHERE name = %s AND position = %s AND generation = %s RETURNING position"
-)
-_ADVANCE = {
-    "sqlite": _ADVANCE_SQL,
-    # A page need not wait for the disk at its commit: if the server crashes first, the page
-    # and the position it reached are lost together, and the worker applies that page again.
-    # Set by the statement itself (SET LOCAL would cost a round trip of its own).
-    "postgresql": f"{_ADVANCE_SQL}, set_config('synchronous_commit', 'off', true)",
-}
-
-
-class PositionLost(Exception):
-    """Another worker or a rebuild moved this projection's position under us."""
-
-
-_READ_STATE = (
-    "SELECT name, position, generation, schema_version, updated_at, occurred_through "
-    "FROM workledger_projections WHERE name = %s"
-)
-
-
-def read_state(backend: Backend, name: str) -> ProjectionState | None:
-    rows = backend.fetchall(_READ_STATE, (name,), prepare=True)
-    return ProjectionState(*rows[0]) if rows else None
-
-
-def largest_current_table(backend: Backend, projection: Projection, generation: int) -> int:
-    """How many current rows the projection's largest versioned table holds."""
-    counts = backend.fetch_each(
-        [
-            Statement(f"SELECT count(*) FROM {table.physical(generation)} WHERE valid_to IS NULL")
-            for table in projection.tables
-            if table.versioned
-        ]
-    )
-    return max((int(rows[0][0]) for rows in counts), default=0)
-
-
-def load_current_rows(
-    backend: Backend, projection: Projection
-) -> tuple[ProjectionState | None, RowCache]:
-    """The projection's state and every current row of its tables as of that state's position,
-    with every key's floor, read in one snapshot: a cache that knows every row there is."""
-    cache = RowCache(capacity=None)
-    with backend.read_transaction() as cursor:
-        cursor.execute(_READ_STATE, (projection.name,))
-        found = cursor.fetchone()
-        if found is None:
-            return None, cache
-        state = ProjectionState(*found)
-        for table in projection.tables:
-            if not table.versioned:
-                continue
-            names, key_of, rows = table.column_names, table.key_of, cache.table(table.name)
-            physical = table.physical(state.generation)
-            if table.latest_only:
-                cursor.execute(f"SELECT {', '.join(names)} FROM {physical} WHERE valid_to IS NULL")
-                for values in cursor.fetchall():
-                    row = dict(zip(names, values, strict=True))
-                    rows[key_of(row)] = row
-                continue
-            floors = cache.floors(table.name)
-            settled: dict[Key, int] = {}
-            key = ", ".join(table.key)
-            # Each key's last stored version that has ended: a deleted key's floor, and the
-            # version a current one falls back to. Keys whose row was deleted go in first, so
-            # that a cache limited later forgets them before current rows.
-            cursor.execute(
-                f"SELECT {key}, max(valid_to), count(*) - count(valid_to) FROM {physical} "
-                f"GROUP BY {key}"
-            )
-            for *columns, ended, current in cursor.fetchall():
-                if current:
-                    if ended is not None:
-                        settled[tuple(columns)] = ended
-                else:
-                    rows[tuple(columns)] = None
-                    floors[tuple(columns)] = (ended, ended)
-            cursor.execute(
-                f"SELECT {', '.join(names)}, valid_from FROM {physical} WHERE valid_to IS NULL"
-            )
-            for *columns, began in cursor.fetchall():
-                row = dict(zip(names, columns, strict=True))
-                row_key = key_of(row)
-                rows[row_key] = row
-                floors[row_key] = (began, settled.get(row_key))
-    return state, cache
-
-
-def ensure_projection(backend: Backend, projection: Projection) -> ProjectionState:
-    """Creates the projection's bookkeeping and tables if missing; a new schema starts afresh."""
-    with backend.setup_transaction() as cursor:
-        cursor.execute(POSITIONS_DDL)
-        _add_occurred_through(cursor, backend.name)
-        cursor.execute(_READ_STATE, (projection.name,))
-        found = cursor.fetchone()
-        state = ProjectionState(*found) if found is not None else None
-        if state is not None and state.schema_version == projection.schema_version:
-            create_tables(cursor, backend.name, projection, state.generation)
-            return state
-        generation = state.generation + 1 if state is not None else 1
-        # A rebuild that died before its switch may have left this generation's tables
-        # part-filled: a new generation starts empty, as its position 0 says.
-        for table in projection.tables:
-            cursor.execute(table.drop_statement(generation))
-        create_tables(cursor, backend.name, projection, generation)
-        now = _now()
-        if state is None:
-            cursor.execute(
-                "INSERT INTO workledger_projections "
-                "(name, position, generation, schema_version, updated_at) "
-                "VALUES (%s, 0, %s, %s, %s)",
-                (projection.name, generation, projection.schema_version, now),
-            )
-        else:
-            cursor.execute(
-                "UPDATE workledger_projections SET position = 0, generation = %s, "
-                "schema_version = %s, updated_at = %s, occurred_through = 0 WHERE name = %s",
-                (generation, projection.schema_version, now, projection.name),
-            )
-            for table in projection.tables:
-                cursor.execute(table.drop_statement(state.generation))
-        return ProjectionState(projection.name, 0, generation, projection.schema_version, now)
-
-
-def _add_occurred_through(cursor: SqlCursor, dialect: str) -> None:
-    if dialect == "postgresql":
-        cursor.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
-            " AND table_name = 'workledger_projections' AND column_name = 'occurred_through'"
-        )
-    else:
-        cursor.execute(
-            "SELECT 1 FROM pragma_table_info('workledger_projections')"
-            " WHERE name = 'occurred_through'"
-        )
-    if cursor.fetchone() is None:
-        cursor.execute(_ADD_OCCURRED_THROUGH)
-
-
-def create_tables(
-    cursor: SqlCursor,
-    dialect: str,
-    projection: Projection,
-    generation: int,
-    *,
-    indexes: bool = True,
-) -> None:
-    statements = [table.table_statement(dialect, generation) for table in projection.tables]
-    if indexes:
-        statements += index_statements(projection, generation)
-    _execute_all(cursor, dialect, statements)
-
-
-def index_statements(projection: Projection, generation: int) -> list[str]:
-    return [
-        statement for table in projection.tables for statement in table.index_statements(generation)
-    ]
-
-
-def _execute_all(cursor: SqlCursor, dialect: str, statements: Sequence[str]) -> None:
-    if dialect == "postgresql":
-        # One round trip: PostgreSQL runs a parameterless multi-statement string as a whole.
-        cursor.execute(";\n".join(statements))
-        return
-    for statement in statements:
-        cursor.execute(statement)
-
-
-def _now() -> int:
-    return time.time_ns() // 1000
-
-
-def read_page(
-    store: EventStore, projection: Projection, after: int, limit: int
-) -> tuple[list[RecordedEvent], int]:
-    """The projection's next events after ``after``, and the position they take it to.
-
-    A projection that handles only some event types reads only those. When fewer than ``limit``
-    of them are left, it is taken to the head of the log as read beforehand (or to its last
-    event, if that came later): every event up to there had committed by then, as positions
-    follow commits, and those it skipped were not its kind. The read has no upper bound on
-    purpose: a bounded range lets PostgreSQL pick a bitmap scan and sort the whole range for
-    every page, where an index scan in position order stops at ``limit``.
-    """
-    types = projection.event_types
-    if types is None:
-        events = store.read(after, limit)
-        return events, events[-1].position if events else after
-    head = store.last_position()
-    events = store.read(after, limit, sorted(types))
-    if len(events) == limit:
-        return events, events[-1].position
-    return events, max(head, events[-1].position if events else after)
-
-
-def apply_page(
-    cursor: SqlCursor,
-    projection: Projection,
-    generation: int,
-    cache: RowCache,
-    events: Sequence[RecordedEvent],
-) -> None:
-    writer = PageWriter(cursor, tables_by_name(projection.tables), generation, cache)
-    for event in events:
-        projection.apply(writer, event)
-    writer.flush()
 
 
 class ProjectionWorker:
@@ -436,8 +198,8 @@ class ProjectionWorker:
                 # worker of this view waits here and then finds the position moved, rather than
                 # applying the same page beside this one.
                 cursor.execute(
-                    _ADVANCE[self.backend.name],
-                    (last, _now(), through, self.name, state.position, state.generation),
+                    ADVANCE[self.backend.name],
+                    (last, now_micros(), through, self.name, state.position, state.generation),
                 )
                 if cursor.fetchone() is None:
                     raise PositionLost(self.name)
@@ -454,7 +216,7 @@ class ProjectionWorker:
             self._cache = RowCache(self.cache_capacity)
             raise
         self._state = ProjectionState(
-            state.name, last, state.generation, state.schema_version, _now(), through
+            state.name, last, state.generation, state.schema_version, now_micros(), through
         )
         if len(events) < self.page_size and self._cache.capacity is None:
             self._cache.limit(self.cache_capacity)
@@ -594,193 +356,3 @@ class ProjectionWorker:
                     )
                     self._stop.wait(pause)
                 pause = min(pause * 2, RETRY_MAX_SECONDS)
-
-
-@dataclass(frozen=True)
-class RebuildProgress:
-    """How far a rebuild is: ``applied`` events handled by the view, up to log ``position``."""
-
-    applied: int
-    position: int
-    target: int
-    seconds: float
-
-    @property
-    def rate(self) -> float:
-        """Log positions covered per second (the view's own events and those it skips)."""
-        return self.position / self.seconds if self.seconds > 0 else 0.0
-
-
-class RebuildInProgress(Exception):
-    """Another rebuild of the same view is running (in this process or another one)."""
-
-
-def rebuild(
-    store: EventStore,
-    backend: Backend,
-    projection: Projection,
-    *,
-    page_size: int = 5000,
-    progress: Callable[[RebuildProgress], None] | None = None,
-) -> RebuildProgress:
-    """Builds a fresh generation of the projection from the start of the log, then switches.
-
-    A view folded in occurred order (``Projection.occurred_order``) reads the log up to its
-    head in that order (``services.infrastructure.timeline``), then follows it as recorded.
-
-    The current generation keeps serving queries and its worker keeps running while the new one
-    is filled. The new tables are filled without indexes, each row version written once (see
-    ``RebuildWriter``); their indexes are made when the log is done, and the switch happens in
-    one transaction that also applies whatever arrived meanwhile.
-
-    One rebuild of a view runs at a time: a second would fill the same next generation, drop
-    the first one's tables under it and make it fail. It is refused with ``RebuildInProgress``.
-    """
-    lock = backend.try_lock(f"workledger-rebuild:{projection.name}")
-    if lock is None:
-        raise RebuildInProgress(f"a rebuild of the {projection.name} view is already running")
-    try:
-        for _ in range(REBUILD_ATTEMPTS - 1):
-            try:
-                return _rebuild(store, backend, projection, page_size, progress)
-            except _OutOfOrder:
-                log.info("view %s: older history arrived while rebuilding; again", projection.name)
-        return _rebuild(store, backend, projection, page_size, progress)
-    finally:
-        lock.release()
-
-
-class _OutOfOrder(Exception):
-    """While a rebuild caught up with the log, an event arrived that occurred before events it
-    had applied: it starts again, so as to take that event in where it occurred."""
-
-
-def _rebuild(
-    store: EventStore,
-    backend: Backend,
-    projection: Projection,
-    page_size: int,
-    progress: Callable[[RebuildProgress], None] | None,
-) -> RebuildProgress:
-    current = ensure_projection(backend, projection)
-    generation = current.generation + 1
-    with backend.transaction() as cursor:
-        for table in projection.tables:
-            cursor.execute(table.drop_statement(generation))
-        create_tables(cursor, backend.name, projection, generation, indexes=False)
-    tables = tables_by_name(projection.tables)
-    cache = RowCache(capacity=None)
-    opened = OpenVersions()
-    started = time.perf_counter()
-    position = 0
-    applied = 0
-    target = store.last_position()
-    through = 0
-    in_occurred_order = projection.occurred_order
-    types = sorted(projection.event_types) if projection.event_types is not None else []
-    timeline = occurred_order(store, target, page_size, types) if in_occurred_order else None
-
-    def next_page(after: int) -> tuple[list[RecordedEvent], int]:
-        if timeline is None:
-            return read_page(store, projection, after, page_size)
-        page = next(timeline, [])
-        return page, max((event.position for event in page), default=target) if page else target
-
-    # The next page is read while this one is applied: the database's part of both overlaps.
-    reader = ThreadPoolExecutor(1, thread_name_prefix=f"workledger-rebuild-{projection.name}")
-    # Every row of the view is held in memory until the switch, and little of what a page
-    # makes is cyclic garbage: the collector is frozen page by page (below) and otherwise off,
-    # so it does not walk the same young objects again and again while they are made.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        upcoming = reader.submit(next_page, position)
-        while True:
-            events, reached = upcoming.result()
-            if not events and (timeline is not None or reached == position):
-                position = max(position, reached)
-                break
-            upcoming = reader.submit(next_page, reached)
-            with backend.transaction() as cursor:
-                if backend.name == "postgresql":
-                    # The new generation serves nothing until the switch, and a crash restarts
-                    # the rebuild anyway: its pages needn't wait for the disk.
-                    cursor.execute("SET LOCAL synchronous_commit = off")
-                writer = RebuildWriter(cursor, tables, generation, cache, opened)
-                for event in events:
-                    projection.apply(writer, event)
-                writer.flush()
-            if events:
-                through = max(through, *map(event_time, events))
-            # Without this, the garbage collector's full passes would walk every row again
-            # and again.
-            gc.freeze()
-            position = reached if timeline is None else max(position, reached)
-            applied += len(events)
-            if progress is not None:
-                elapsed = time.perf_counter() - started
-                progress(RebuildProgress(applied, position, max(target, position), elapsed))
-        if timeline is not None:
-            position = target
-        with backend.transaction() as cursor:
-            RebuildWriter(cursor, tables, generation, cache, opened).write_current()
-            _execute_all(cursor, backend.name, index_statements(projection, generation))
-        if backend.name == "postgresql":
-            # Freshly filled tables have no statistics yet, and none of their rows is known to be
-            # visible to every transaction, so an index-only scan would still read each row's
-            # page. A vacuum settles both before the new generation serves its first query.
-            # (It can't run inside a transaction.)
-            for table in projection.tables:
-                backend.execute(f"VACUUM (ANALYZE) {table.physical(generation)}")
-    finally:
-        reader.shutdown(wait=True, cancel_futures=True)
-        gc.unfreeze()
-        if collecting:
-            gc.enable()
-    del opened
-    # The tables are complete and indexed: from here on, pages are applied as a worker does.
-    while True:
-        with backend.transaction() as cursor:
-            events, reached = read_page(store, projection, position, page_size)
-            for event in events:
-                occurred = event_time(event)
-                if occurred < through and in_occurred_order:
-                    raise _OutOfOrder(projection.name)
-                through = max(through, occurred)
-            if events:
-                apply_page(cursor, projection, generation, cache, events)
-                applied += len(events)
-            position = reached
-            caught_up = len(events) < page_size
-            if caught_up:
-                # Caught up: switch to the new generation in this same transaction, unless the
-                # view moved to another generation meanwhile (a new schema version deployed, or
-                # a rebuild that went on after this one's lock was lost with its connection).
-                cursor.execute(
-                    "UPDATE workledger_projections SET position = %s, generation = %s, "
-                    "updated_at = %s, occurred_through = %s "
-                    "WHERE name = %s AND generation = %s RETURNING generation",
-                    (position, generation, _now(), through, projection.name, current.generation),
-                )
-                if cursor.fetchone() is None:
-                    raise PositionLost(
-                        f"the {projection.name} view left generation {current.generation} "
-                        "during the rebuild: its copy was not switched in"
-                    )
-        if caught_up:
-            break
-    # The generation just replaced stays until the next switch, so queries still reading it end
-    # well; older ones go.
-    with backend.transaction() as cursor:
-        for table in projection.tables:
-            for old in range(1, generation - 1):
-                cursor.execute(table.drop_statement(old))
-    final = RebuildProgress(applied, position, position, time.perf_counter() - started)
-    if progress is not None:
-        progress(final)
-    return final
-
-
-def event_time(event: RecordedEvent) -> int:
-    """When the event occurred, as the tables store time."""
-    return micros(event.metadata.occurred_at)

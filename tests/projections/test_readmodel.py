@@ -32,10 +32,10 @@ from services.projections.runner import (
     apply_page,
     ensure_projection,
     event_time,
-    load_current_rows,
     read_state,
     rebuild,
 )
+from services.projections.state import load_current_rows
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MINUTE = 60_000_000

@@ -106,7 +106,9 @@ def _run(
 
         runtime.importer.on_progress = progress
         report = runtime.importer.run(import_id, lines, first_line=first_line)
-        bar.update(task, completed=report.lines_done, events=report.events)
+        # The total was an estimate (the demo's) or counted blank lines: the bar ends full.
+        total = report.lines_done if report.error is None else total
+        bar.update(task, completed=report.lines_done, total=total, events=report.events)
     return report
 
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from services.infrastructure.http import ProblemError
-from services.projections.query import ViewRequest, encode_cursor
+from services.projections.query import ViewRequest, decode_cursor_of, encode_cursor
 from services.projections.readmodel import Row, Snapshot, Table, from_micros
 
 from .answers import (
@@ -72,7 +72,17 @@ class _Where:
         return " AND ".join(self.conditions)
 
 
-_SELECTED = ("id", "version", "position", "valid_from", "created_position", "doc")
+_SELECTED = (
+    "id",
+    "version",
+    "position",
+    "valid_from",
+    "created_occurred",
+    "created_position",
+    "doc",
+)
+# Where a page of a list starts: after the object created then, at that position.
+After = tuple[int, int]
 
 # Filter columns no event changes once an object is created (the domain has no event that moves
 # an issue to another team or project, changes its kind, or hands a goal to another owner), so
@@ -86,10 +96,12 @@ _SET_AT_CREATION = {
 
 
 def _find(
-    reading: Reading, kind: Kind, filters: Filters, after: int | None, limit: int
-) -> tuple[list[Doc], int | None]:
+    reading: Reading, kind: Kind, filters: Filters, after: After | None, limit: int
+) -> tuple[list[Doc], After | None]:
     """The objects of a kind that pass the filters, in creation order after the cursor, and
-    where the next page starts (``None`` on the last page).
+    where the next page starts (``None`` on the last page). Creation order is when objects
+    were created, then the position that created them: imported history lands where it
+    occurred, as in every view.
 
     As of a past moment, the objects are walked in creation order through their current rows,
     whose indexes give that order, each joined to the version it had then: an object is never
@@ -122,14 +134,15 @@ def _find(
         )
     order = "c" if walk else "o"
     if after is not None:
-        where.add(f"{order}.created_position > %s", (after,))
+        where.add(f"({order}.created_occurred, {order}.created_position) > (%s, %s)", after)
     rows = reading.fetch(
-        f"SELECT {', '.join(f'o.{c}' for c in _SELECTED)} FROM {source} "
-        f"WHERE {where.sql} ORDER BY {order}.created_position LIMIT %s",
+        f"SELECT {', '.join(f'o.{c}' for c in _SELECTED)} FROM {source} WHERE {where.sql} "
+        f"ORDER BY {order}.created_occurred, {order}.created_position LIMIT %s",
         [*where.params, limit + 1],
     )
     found = [dict(zip(_SELECTED, values, strict=True)) for values in rows[:limit]]
-    following = int(found[-1]["created_position"]) if len(rows) > limit else None
+    last = found[-1] if len(rows) > limit else None
+    following = (int(last["created_occurred"]), int(last["created_position"])) if last else None
     return kind.answer(reading, found), following
 
 
@@ -160,14 +173,20 @@ async def detail(view: ViewRequest, kind: Kind, object_id: UUID) -> Doc:
     return found[0]
 
 
+def decode_list_cursor(cursor: str | None) -> After | None:
+    """Where a list's next page starts, as its ``next_cursor`` says."""
+    values = decode_cursor_of(cursor, (int, int))
+    return None if values is None else (int(values[0]), int(values[1]))
+
+
 async def objects(
-    view: ViewRequest, kind: Kind, filters: Filters, after: int | None, limit: int
+    view: ViewRequest, kind: Kind, filters: Filters, after: After | None, limit: int
 ) -> Doc:
     """A page of the objects of a kind that pass the filters, in creation order."""
     items, following = await _read(
         view, False, lambda reading: _find(reading, kind, filters, after, limit)
     )
-    next_cursor = encode_cursor([following]) if following is not None else None
+    next_cursor = encode_cursor(following) if following is not None else None
     return {"items": items, "next_cursor": next_cursor}
 
 

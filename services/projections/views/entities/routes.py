@@ -61,7 +61,7 @@ async def get_team(team_id: Annotated[UUID, Path()], view: View, response: Respo
 @router.get("/teams", response_model=TeamList)
 async def list_teams(view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Doc:
     """Every team, in the order they were created."""
-    after = decode_position_cursor(cursor)
+    after = queries.decode_list_cursor(cursor)
     return await queries.objects(view, TEAM, Filters(), after, limit)
 
 
@@ -81,7 +81,7 @@ async def list_members(
     cursor: Cursor = None,
 ) -> Doc:
     """Members, in the order they were registered."""
-    after = decode_position_cursor(cursor)
+    after = queries.decode_list_cursor(cursor)
     edge = (str(team_id), TEAM_MEMBER) if team_id is not None else None
     filters = Filters.of(edge, active=active, role=role)
     return await queries.objects(view, MEMBER, filters, after, limit)
@@ -104,7 +104,7 @@ async def list_goals(
     cursor: Cursor = None,
 ) -> Doc:
     """Goals, in the order they were created."""
-    after = decode_position_cursor(cursor)
+    after = queries.decode_list_cursor(cursor)
     filters = Filters.of(team_id=team_id, status=status, owner_id=owner_id, parent_id=parent_id)
     return await queries.objects(view, GOAL, filters, after, limit)
 
@@ -126,7 +126,7 @@ async def list_projects(
     cursor: Cursor = None,
 ) -> Doc:
     """Projects, in the order they were created."""
-    after = decode_position_cursor(cursor)
+    after = queries.decode_list_cursor(cursor)
     filters = Filters.of(team_id=team_id, status=status)
     return await queries.objects(view, PROJECT, filters, after, limit)
 
@@ -155,7 +155,7 @@ async def list_issues(
     cursor: Cursor = None,
 ) -> Doc:
     """Issues, in the order they were created."""
-    after = decode_position_cursor(cursor)
+    after = queries.decode_list_cursor(cursor)
     filters = Filters.of(
         (label, LABELLED) if label is not None else None,
         team_id=team_id,
@@ -201,6 +201,6 @@ async def list_operations(
     cursor: Cursor = None,
 ) -> Doc:
     """Operations, in the order they were created, their occurrences counted."""
-    after = decode_position_cursor(cursor)
+    after = queries.decode_list_cursor(cursor)
     filters = Filters.of(team_id=team_id, status=status)
     return await queries.objects(view, OPERATION, filters, after, limit)

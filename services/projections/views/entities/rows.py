@@ -13,13 +13,13 @@ from uuid import UUID
 import orjson
 
 from services.projections.dispatch import Change
-from services.projections.readmodel import Row, Table
+from services.projections.readmodel import Row, Table, micros
 
 from .tables import EDGES, OBJECTS
 
 Doc = dict[str, Any]
 
-_OWN_COLUMNS = ("id", "created_position", "version", "doc")
+_OWN_COLUMNS = ("id", "created_occurred", "created_position", "version", "doc")
 _PARSED = "_parsed_doc"
 # Per table, the columns that repeat a field of the document.
 _FIELD_COLUMNS = {
@@ -43,7 +43,11 @@ class Current:
 def create(change: Change, table: Table, doc: Doc) -> None:
     """The event's object, created with ``doc`` (and when it was)."""
     doc["created_at"] = change.event.metadata.occurred_at.isoformat()
-    row = {"id": change.subject, "created_position": change.event.position}
+    row = {
+        "id": change.subject,
+        "created_occurred": micros(change.event.metadata.occurred_at),
+        "created_position": change.event.position,
+    }
     save(change, Current(table, row, doc))
 
 

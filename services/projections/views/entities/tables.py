@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.projections.readmodel import Column, Table
 
 NAME = "entities"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _objects(
@@ -21,6 +21,9 @@ def _objects(
         key=("id",),
         columns=(
             Column("id"),
+            # When the object was created (microseconds), then the log position that created
+            # it: the order lists are in, the order a store recording live would have made them.
+            Column("created_occurred", "int"),
             Column("created_position", "int"),
             Column("version", "int"),
             *filters,
@@ -29,9 +32,9 @@ def _objects(
         ),
         # Lists page in creation order, so each filter's index ends in it.
         indexes=(
-            ("created_position",),
-            *((column.name, "created_position") for column in filters),
-            *((*columns, "created_position") for columns in combined),
+            ("created_occurred", "created_position"),
+            *((column.name, "created_occurred", "created_position") for column in filters),
+            *((*columns, "created_occurred", "created_position") for columns in combined),
         ),
     )
 

@@ -132,8 +132,9 @@ def replace_issue(change: Change, before: Row | None, after: Row) -> None:
         _tally(change, GOAL_WORK, {"goal_id": goal_id}, delta)
 
 
-def _credit_completion(change: Change, issue: Row, credit: float) -> None:
-    """Records ``credit`` (negative when reopened) as completed work of the issue's team."""
+def _credit_completion(change: Change, issue: Row, credit: float, items: int) -> None:
+    """Records ``credit`` (negative when reopened) as completed work of the issue's team, and
+    the issue as one item done (``items`` 1) or undone (-1)."""
     at = change.at
     change.writer.append(
         COMPLETIONS.name,
@@ -145,6 +146,7 @@ def _credit_completion(change: Change, issue: Row, credit: float) -> None:
             "kind": issue["kind"],
             "estimate": credit,
             "occurred": at,
+            "items": items,
         },
     )
     day_key = (issue["team_id"], at // DAY_MICROS)
@@ -224,7 +226,7 @@ def transition(change: Change, status: str) -> None:
         credit = -(before["credited"] or 0.0)
         after["credited"] = None
     if credit is not None:
-        _credit_completion(change, before, credit)
+        _credit_completion(change, before, credit, 1 if status == "done" else -1)
     replace_issue(change, before, after)
     if is_open(before) != is_open(after):
         for dependent in loads(before["blocks"]):

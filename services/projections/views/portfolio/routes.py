@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Final
 from uuid import UUID
 
-from fastapi import Query
+from fastapi import Path, Query
 from fastapi.responses import Response
 
+from contracts.views.forecast import ProjectForecast
 from contracts.views.portfolio import Portfolio, ProjectStatus
-from services.infrastructure.http import Routes, problem_responses
+from services.infrastructure.http import ProblemError, Routes, problem_responses
 from services.projections.query import (
     DEFAULT_LIMIT,
     Cursor,
@@ -18,6 +19,7 @@ from services.projections.query import (
     decode_cursor_of,
 )
 from services.projections.readmodel import Snapshot
+from services.projections.views.portfolio.forecasts import DEFAULT_SAMPLE_WEEKS, read_forecast
 from services.projections.views.portfolio.queries import read_portfolio
 from services.projections.views.portfolio.tables import NAME
 
@@ -69,4 +71,32 @@ async def portfolio(
         )
 
     content = await view.answer(NAME, read)
+    return Response(content, media_type="application/json")
+
+
+@router.get(
+    "/forecasts/{project_id}",
+    response_model=ProjectForecast,
+    responses=problem_responses(400, 404, 409),
+)
+async def project_forecast(
+    project_id: Annotated[UUID, Path()],
+    view: View,
+    sample_weeks: Annotated[
+        int,
+        Query(ge=1, le=52, description="Past whole weeks of the team's throughput drawn from."),
+    ] = DEFAULT_SAMPLE_WEEKS,
+) -> Response:
+    """When the project's open issues will be done: the exact distribution of the weeks it
+    takes, drawing each week's finished issues from the team's past weeks (what a Monte Carlo
+    approximates), its p50/p85/p95 dates, the probability of meeting the target date, and the
+    samples. With fewer than six sample weeks that finished anything, `insufficient_data`."""
+
+    def read(snapshot: Snapshot) -> bytes | None:
+        return read_forecast(view, snapshot, project_id, sample_weeks)
+
+    content = await view.answer(NAME, read)
+    if content is None:
+        when = f" as of {view.as_of.isoformat()}" if view.as_of is not None else ""
+        raise ProblemError(404, "not_found", f"there is no project {project_id}{when}")
     return Response(content, media_type="application/json")

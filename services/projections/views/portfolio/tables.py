@@ -11,7 +11,7 @@ from domain.issue import KINDS, PRIORITIES
 from services.projections.readmodel import Column, Table
 
 NAME: Final = "portfolio"
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 # A tally's open due dates travel through the shares as ``due:<date>`` entries.
 DUE: Final = "due:"
@@ -140,9 +140,11 @@ COMPLETIONS = Table(
         Column("kind"),
         Column("estimate", "real"),
         Column("occurred", "int"),
+        # 1 for an issue done, -1 for one reopened: a team's weekly throughput in items.
+        Column("items", "int"),
     ),
     versioned=False,
-    indexes=(("occurred", "team_id", "estimate"),),
+    indexes=(("occurred", "team_id", "estimate"), ("team_id", "occurred", "items")),
 )
 # Completed estimate per team and UTC day (days since the epoch). A team's pace over the last
 # weeks sums whole days from here and only the two partial days at its ends from completions,

@@ -82,7 +82,7 @@ RETRY_AWAY_SECONDS = 1.0
 # Before deriving a view again for imported history, a worker waits until no import has written
 # for this long (checked this often), so that one derivation takes in a whole import; but never
 # longer than the most.
-IMPORT_QUIET_SECONDS = 1.0
+IMPORT_QUIET_SECONDS = 0.5
 IMPORT_POLL_SECONDS = 0.25
 IMPORT_WAIT_MAX_SECONDS = 60.0
 

@@ -20,7 +20,7 @@ from services.infrastructure.settings import Settings
 
 if TYPE_CHECKING:
     from services.app import Runtime
-    from services.command.importer import ImportReport, RawLine
+    from services.command.import_report import ImportReport, RawLine
 
 
 def add_history_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -19,15 +19,14 @@ from services.infrastructure.codec import EventMetadata, RecordedEvent
 from services.infrastructure.store import Backend, EventStore, NewEvent, PendingCommit, StreamAppend
 from services.projections.readmodel import (
     Column,
-    OpenVersions,
     PageWriter,
-    RebuildWriter,
     RowCache,
     Snapshot,
     Table,
     micros,
     tables_by_name,
 )
+from services.projections.rebuild_writer import OpenVersions, RebuildWriter
 from services.projections.runner import (
     apply_page,
     ensure_projection,

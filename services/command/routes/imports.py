@@ -13,14 +13,8 @@ from fastapi.responses import Response
 
 from contracts.answers import ImportAnswer
 from services.command.deps import ADMIN, ROLE_EXTENSION, Run
-from services.command.importer import (
-    ImportBusy,
-    Importer,
-    ImportGap,
-    ImportReport,
-    Oversized,
-    RawLine,
-)
+from services.command.import_report import ImportBusy, ImportGap, ImportReport, Oversized, RawLine
+from services.command.importer import Importer
 from services.command.routes.common import RESPONSES
 from services.infrastructure.http import ProblemError, Routes, problem_response
 

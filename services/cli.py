@@ -234,7 +234,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
         console = Console(width=max(Console().width, 120))
         console.print(table)
         if settings.kafka_bootstrap_servers:
-            from services.stream.relay import relay_status
+            from services.stream.relay_positions import relay_status
 
             console.print(relay_status(store, settings).describe())
     return 0

@@ -48,7 +48,7 @@ from services.infrastructure.store import (
 from services.infrastructure.tokens import TokenStore
 from services.projections.runner import ensure_projection
 from services.projections.views.queue import PROJECTION as QUEUE
-from services.stream.relay import RelayPositions
+from services.stream.relay_positions import RelayPositions
 from tests.conftest import FrozenClock, create_database, drop_database, wait_until
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

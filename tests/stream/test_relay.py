@@ -16,7 +16,8 @@ from kafka.partitioner.default import murmur2
 from contracts.cloudevents import STRUCTURED_CONTENT_TYPE
 from services.app import Runtime
 from services.infrastructure.codec import RecordedEvent
-from services.stream.relay import Relay, relay_status
+from services.stream.relay import Relay
+from services.stream.relay_positions import relay_status
 from tests.conftest import wait_until
 from tests.stream.conftest import (
     TansuBroker,

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from contracts.events import EVENT_CONTRACTS, EventCatalog, IssueCommentedV1, downcast
+from contracts.event_data import IssueCommentedV1
+from contracts.events import EVENT_CONTRACTS, EventCatalog, downcast
 from contracts.generate import ASYNCAPI_FILE, SCHEMAS_DIR, differences
 from services.app import Runtime, make_codec
 from services.stream.cloudevents import CloudEventMapper, NotPublished, fact_of

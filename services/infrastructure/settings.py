@@ -97,6 +97,55 @@ class Settings(BaseSettings):
         "not applied) before /readyz answers 503.",
     )
 
+    flow_window_days: int = Field(
+        90, ge=1, le=3660, description="Days of finished work cycle and lead time are taken over."
+    )
+    flow_throughput_weeks: int = Field(
+        12, ge=1, le=104, description="Whole weeks of throughput shown, and forecasts draw from."
+    )
+    insight_goal_lag: float = Field(
+        0.2, ge=0, le=1, description="goal_at_risk: progress this far behind the period elapsed."
+    )
+    insight_slipping_warning: float = Field(
+        0.7, ge=0, le=1, description="project_slipping: a warning below this chance of the target."
+    )
+    insight_slipping_critical: float = Field(
+        0.4, ge=0, le=1, description="project_slipping: critical below this chance of the target."
+    )
+    insight_aging_days: float = Field(
+        14.0, gt=0, description="aging_work: days in progress (warning) with too few samples."
+    )
+    insight_aging_critical_days: float = Field(
+        28.0, gt=0, description="aging_work: days in progress (critical) with too few samples."
+    )
+    insight_aging_min_samples: int = Field(
+        10, ge=1, description="aging_work: finished items a team's cycle-time percentiles need."
+    )
+    insight_stale_days: float = Field(
+        14.0, gt=0, description="stale_work: days without an event on an open assigned issue."
+    )
+    insight_due_moves: int = Field(
+        2, ge=0, description="due_date_churn: an open issue whose due date moved more often."
+    )
+    insight_operation_window: int = Field(
+        5, ge=1, le=100, description="operation_unhealthy: the last occurrences judged."
+    )
+    insight_operation_misses: int = Field(
+        3, ge=1, description="operation_unhealthy: late or skipped ones among them."
+    )
+    insight_overload_days: int = Field(
+        14, ge=1, le=366, description="overloaded: days ahead committed work is counted for."
+    )
+    insight_overload_warning: float = Field(
+        1.0, gt=0, description="overloaded: a warning above this share of capacity."
+    )
+    insight_overload_critical: float = Field(
+        1.5, gt=0, description="overloaded: critical above this share of capacity."
+    )
+    insight_idle_load: float = Field(
+        0.5, ge=0, description="idle_capacity: a team loaded under this share of capacity."
+    )
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "workledger.sqlite3"

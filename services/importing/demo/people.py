@@ -167,15 +167,11 @@ def _plan_changes(
     world: World, organisation: Organisation, setup: int, joins: list[tuple[int, Person, Team]]
 ) -> None:
     """Schedules what changes later: late joiners; departures, a leave of absence, a team move,
-    a part-time switch and a promotion among ordinary members (never the overloaded one); the
-    idle team's capacity."""
+    a part-time switch and a promotion among ordinary members (never the overloaded one)."""
     calendar, rng = world.calendar, world.rng
     admin = organisation.admins[0]
     for joined, person, team in joins:
         world.call_at(joined, _join(world, admin, person, team))
-    idle = organisation.teams[3]
-    assert idle.idle_from is not None
-    world.call_at(idle.idle_from, _halve_capacity(world, idle))
     spare = [
         person
         for team in organisation.teams
@@ -249,16 +245,6 @@ def _move(world: World, person: Person, team: Team) -> Callable[[], None]:
         person.team = team
 
     return move
-
-
-def _halve_capacity(world: World, team: Team) -> Callable[[], None]:
-    """Half the idle team helps elsewhere: its lead halves the capacity it plans with."""
-
-    def halve() -> None:
-        capacity = sum(member.capacity for member in team.people) / 2
-        world.emit(f"PATCH /v1/teams/{team.id}", team.manager, {"weekly_capacity": capacity})
-
-    return halve
 
 
 def _setup(world: World, organisation: Organisation, joiners: set[int]) -> Actor:

@@ -17,9 +17,9 @@ from fastapi import FastAPI
 
 from services.infrastructure.http import include_routes
 from services.projections.dispatch import View
-from services.projections.views import entities, history, portfolio, queue, workload
+from services.projections.views import entities, history, insights, portfolio, queue, workload
 
-VIEWS: tuple[ModuleType, ...] = (entities, history, portfolio, queue, workload)
+VIEWS: tuple[ModuleType, ...] = (entities, history, insights, portfolio, queue, workload)
 
 
 def all_projections() -> tuple[View, ...]:

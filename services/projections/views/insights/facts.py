@@ -1,0 +1,447 @@
+"""The facts the insights judge, read in one batch of set-based statements over one view
+snapshot: the open items that may be stale, aging, churning or waiting in triage; the overdue or
+blocked work active goals depend on; committed load per member and team; the last occurrences of
+each operation; goals, open projects and their links; teams, members and capacities; and the
+completions and finished issues that throughput, forecasts and cycle times are drawn from.
+
+Every statement states the scope where it can (a team's, project's or member's work), so a
+team's question reads that team's rows; the rules then keep what belongs to the scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+from services.infrastructure.store import Statement
+from services.projections.query import ViewRequest
+from services.projections.readmodel import Row, Snapshot, Table, micros
+from services.projections.views.insights.insight import DAY_MICROS
+from services.projections.views.insights.rules import Rules
+from services.projections.views.insights.scope import Scope
+from services.projections.views.insights.tables import (
+    COMPLETIONS,
+    FINISHED,
+    GOALS,
+    ITEM_GOALS,
+    ITEMS,
+    MEMBERS,
+    MEMBERSHIPS,
+    OCCURRENCE,
+    OPERATIONS,
+    PROJECT_GOALS,
+    PROJECTS,
+    STARTED,
+    TEAMS,
+)
+
+ITEM_COLUMNS = (
+    "item_id",
+    "kind",
+    "key",
+    "title",
+    "team_id",
+    "project_id",
+    "operation_id",
+    "assignee_id",
+    "status",
+    "priority",
+    "severity",
+    "estimate",
+    "due_date",
+    "due_position",
+    "due_moves",
+    "due_move_events",
+    "flagged",
+    "flagged_reason",
+    "flagged_at",
+    "flagged_position",
+    "waiting_on",
+    "waiting",
+    "blocks",
+    "created_at",
+    "created_position",
+    "started_at",
+    "started_position",
+    "status_since",
+    "status_position",
+    "last_event_at",
+    "last_event_position",
+    "valid_from",
+)
+_STARTED_SQL = "('in_progress', 'in_review')"
+assert tuple(STARTED) == ("in_progress", "in_review")
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def day_micros(day: date) -> int:
+    return micros(datetime.combine(day, datetime.min.time(), UTC))
+
+
+class Sql:
+    """One statement's text and parameters, built in textual order over a snapshot."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.params: list[Any] = []
+
+    def table(self, table: Table, alias: str) -> str:
+        return f"{self.snapshot.name(table)} {alias}"
+
+    def visible(self, alias: str) -> str:
+        condition, params = self.snapshot.visible(alias)
+        self.params.extend(params)
+        return condition
+
+    def value(self, value: Any) -> str:
+        self.params.append(value)
+        return "%s"
+
+    def values(self, values: list[Any]) -> str:
+        return ", ".join(self.value(value) for value in values)
+
+    def statement(self, sql: str) -> Statement:
+        return Statement(sql, self.params)
+
+
+def item_scope(q: Sql, scope: Scope, alias: str = "i") -> str:
+    """The SQL condition keeping a scope's items (none for the organisation or a goal)."""
+    if scope.kind == "team":
+        return f" AND {alias}.team_id = {q.value(scope.id)}"
+    if scope.kind == "project":
+        return f" AND {alias}.project_id = {q.value(scope.id)}"
+    if scope.kind == "member":
+        return f" AND {alias}.assignee_id = {q.value(scope.id)}"
+    return ""
+
+
+def _team_scope(q: Sql, scope: Scope, column: str) -> str:
+    """Keeps a team's rows for a team's question, and a project's team's for a project's; the
+    rest read the organisation's (a member's or goal's work spans teams)."""
+    if scope.kind == "team":
+        return f" AND {column} = {q.value(scope.id)}"
+    if scope.kind == "project":
+        visible = q.visible("sp")
+        return (
+            f" AND {column} IN (SELECT sp.team_id FROM {q.table(PROJECTS, 'sp')} "
+            f"WHERE sp.project_id = {q.value(scope.id)} AND {visible})"
+        )
+    return ""
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The moment asked about and the edges each rule measures from."""
+
+    now: int
+    today: date
+    week_start: date
+    first_sample_week: date
+
+    @classmethod
+    def of(cls, when: datetime, rules: Rules) -> Moment:
+        today = when.astimezone(UTC).date()
+        this_week = week_start(today)
+        first = this_week - timedelta(weeks=rules.flow_throughput_weeks)
+        return cls(micros(when), today, this_week, first)
+
+
+def _items_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Statement:
+    """Open items some rule may flag whatever goal they serve: stale, started (aging), moved
+    often, or waiting in triage."""
+    columns = ", ".join(f"i.{name}" for name in ITEM_COLUMNS)
+    stale_cut = moment.now - int(rules.stale_days * DAY_MICROS)
+    sql = (
+        f"SELECT {columns} FROM {q.table(ITEMS, 'i')} WHERE {q.visible('i')} AND i.is_open"
+        f"{item_scope(q, scope)} AND ("
+        f"(i.kind <> '{OCCURRENCE}' AND i.assignee_id IS NOT NULL "
+        f"AND i.last_event_at <= {q.value(stale_cut)}) "
+        f"OR i.status IN {_STARTED_SQL} OR i.status = 'triage' "
+        f"OR i.due_moves > {q.value(rules.due_moves)})"
+    )
+    return q.statement(sql)
+
+
+def _goal_work_sql(q: Sql, scope: Scope, moment: Moment) -> Statement:
+    """Overdue or blocked open issues an active goal depends on, once per goal: linked to it
+    (``via`` "issue") or in a project that is (``via`` "project")."""
+    columns = ", ".join(f"i.{name}" for name in ITEM_COLUMNS)
+    today = moment.today.isoformat()
+    parts = []
+    for via, links, on in (
+        ("issue", ITEM_GOALS, "l.item_id = i.item_id"),
+        ("project", PROJECT_GOALS, "l.project_id = i.project_id"),
+    ):
+        parts.append(
+            f"SELECT {columns}, l.goal_id, l.linked_at, l.linked_position, '{via}' "
+            f"FROM {q.table(ITEMS, 'i')} "
+            f"JOIN {q.table(links, 'l')} ON {on} AND {q.visible('l')} "
+            f"JOIN {q.table(GOALS, 'g')} ON g.goal_id = l.goal_id AND {q.visible('g')} "
+            f"AND g.status = 'active' "
+            f"WHERE {q.visible('i')} AND i.is_open AND i.kind <> '{OCCURRENCE}' "
+            f"AND (i.due_date < {q.value(today)} OR i.flagged OR i.waiting > 0)"
+            f"{item_scope(q, scope)}"
+        )
+    return q.statement(" UNION ALL ".join(parts))
+
+
+def _load_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Statement:
+    """Committed open work per assignee and team: accepted (out of triage) and due before the
+    window ends (overdue too), or undated and started."""
+    horizon = (moment.today + timedelta(days=rules.overload_days)).isoformat()
+    scoped = ""
+    if scope.kind == "team":
+        # A team's members' load counts their work in every team.
+        members = q.visible("ms")
+        scoped = (
+            f" AND (i.team_id = {q.value(scope.id)} OR i.assignee_id IN (SELECT ms.member_id "
+            f"FROM {q.table(MEMBERSHIPS, 'ms')} WHERE ms.team_id = {q.value(scope.id)} "
+            f"AND {members}))"
+        )
+    elif scope.kind == "member":
+        scoped = f" AND i.assignee_id = {q.value(scope.id)}"
+    sql = (
+        "SELECT i.assignee_id, i.team_id, COUNT(*), SUM(i.estimate), COUNT(i.estimate), "
+        "MAX(i.valid_from), MAX(i.due_date) "
+        f"FROM {q.table(ITEMS, 'i')} WHERE {q.visible('i')} AND i.is_open "
+        "AND i.status <> 'triage' AND "
+        f"((i.due_date IS NOT NULL AND i.due_date < {q.value(horizon)}) "
+        f"OR (i.due_date IS NULL AND i.status IN {_STARTED_SQL})){scoped} "
+        "GROUP BY i.assignee_id, i.team_id"
+    )
+    return q.statement(sql)
+
+
+def _triage_counts_sql(q: Sql) -> Statement:
+    sql = (
+        f"SELECT i.team_id, COUNT(*) FROM {q.table(ITEMS, 'i')} WHERE {q.visible('i')} "
+        "AND i.is_open AND i.status = 'triage' GROUP BY i.team_id"
+    )
+    return q.statement(sql)
+
+
+def _occurrences_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Statement:
+    """The last occurrences of each active operation that can be judged: due before today, or
+    already completed or skipped."""
+    scoped = ""
+    if scope.kind == "team":
+        scoped = f" AND o.team_id = {q.value(scope.id)}"
+    elif scope.kind == "member":
+        scoped = f" AND o.owner_id = {q.value(scope.id)}"
+    elif scope.kind in ("project", "goal"):
+        scoped = " AND 1 = 0"
+    sql = (
+        "SELECT operation_id, title, team_id, owner_id, item_id, assignee_id, due_date, status, "
+        "finished_at, due_position, status_position FROM ("
+        "SELECT o.operation_id, o.title, o.team_id, o.owner_id, i.item_id, i.assignee_id, "
+        "i.due_date, i.status, i.finished_at, i.due_position, i.status_position, "
+        "ROW_NUMBER() OVER (PARTITION BY o.operation_id ORDER BY i.due_date DESC) AS latest "
+        f"FROM {q.table(OPERATIONS, 'o')} JOIN {q.table(ITEMS, 'i')} "
+        f"ON i.operation_id = o.operation_id AND {q.visible('i')} "
+        f"WHERE {q.visible('o')} AND o.status = 'active'{scoped} "
+        f"AND (i.due_date < {q.value(moment.today.isoformat())} OR NOT i.is_open)"
+        f") AS judged WHERE latest <= {q.value(rules.operation_window)} "
+        "ORDER BY operation_id, due_date DESC"
+    )
+    return q.statement(sql)
+
+
+def _rows_sql(q: Sql, table: Table, alias: str, condition: str = "") -> Statement:
+    columns = ", ".join(f"{alias}.{name}" for name in table.column_names)
+    sql = f"SELECT {columns} FROM {q.table(table, alias)} WHERE {q.visible(alias)}{condition}"
+    return q.statement(sql)
+
+
+def _direct_goal_work_sql(q: Sql) -> Statement:
+    """Open issues linked to each goal directly, counted per team and project."""
+    sql = (
+        "SELECT l.goal_id, i.team_id, i.project_id, COUNT(*) "
+        f"FROM {q.table(ITEM_GOALS, 'l')} JOIN {q.table(ITEMS, 'i')} "
+        f"ON i.item_id = l.item_id AND {q.visible('i')} "
+        f"WHERE {q.visible('l')} AND i.is_open GROUP BY l.goal_id, i.team_id, i.project_id"
+    )
+    return q.statement(sql)
+
+
+def _triage_goals_sql(q: Sql, scope: Scope) -> Statement:
+    """The goals issues waiting in triage are linked to directly."""
+    sql = (
+        f"SELECT l.item_id, l.goal_id FROM {q.table(ITEM_GOALS, 'l')} "
+        f"JOIN {q.table(ITEMS, 'i')} ON i.item_id = l.item_id AND {q.visible('i')} "
+        f"WHERE {q.visible('l')} AND i.is_open AND i.status = 'triage'{item_scope(q, scope)}"
+    )
+    return q.statement(sql)
+
+
+def _completions_sql(q: Sql, scope: Scope, moment: Moment) -> Statement:
+    since, params = q.snapshot.occurred_by("c.occurred")
+    q.params.extend(params)
+    sql = (
+        "SELECT c.team_id, c.project_id, c.assignee_id, c.occurred, c.items, c.estimate "
+        f"FROM {q.table(COMPLETIONS, 'c')} WHERE {since} "
+        f"AND c.occurred >= {q.value(day_micros(moment.first_sample_week))} "
+        f"AND c.occurred <= {q.value(moment.now)}"
+        f"{_team_scope(q, scope, 'c.team_id') if scope.kind != 'member' else ''}"
+    )
+    return q.statement(sql)
+
+
+def _cycle_times_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Statement:
+    since = moment.now - rules.flow_window_days * DAY_MICROS
+    sql = (
+        f"SELECT f.team_id, f.cycle_micros FROM {q.table(FINISHED, 'f')} "
+        f"WHERE {q.visible('f')} AND f.finished_at > {q.value(since)} "
+        f"AND f.finished_at <= {q.value(moment.now)} AND f.cycle_micros IS NOT NULL"
+        f"{_team_scope(q, scope, 'f.team_id')}"
+    )
+    return q.statement(sql)
+
+
+_SCOPE_TABLES = {
+    "team": (TEAMS, "team_id"),
+    "project": (PROJECTS, "project_id"),
+    "goal": (GOALS, "goal_id"),
+    "member": (MEMBERS, "member_id"),
+}
+
+
+def _scope_exists_sql(q: Sql, scope: Scope) -> Statement:
+    if scope.id is None:
+        return q.statement("SELECT 1")
+    table, column = _SCOPE_TABLES[scope.kind]
+    sql = (
+        f"SELECT 1 FROM {q.table(table, 's')} WHERE s.{column} = {q.value(scope.id)} "
+        f"AND {q.visible('s')}"
+    )
+    return q.statement(sql)
+
+
+def _named(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> list[Row]:
+    return [dict(zip(columns, values, strict=True)) for values in rows]
+
+
+@dataclass
+class Facts:
+    """Everything the rules judge, for one scope at one moment."""
+
+    moment: Moment
+    scope: Scope
+    # Whether the scope's team, project, goal or member exists (at the moment asked about).
+    scope_exists: bool
+    items: list[Row]
+    goal_work: list[tuple[Row, str, int, int, str]]
+    load: list[tuple[str | None, str, int, float | None, int, int, str | None]]
+    triage_counts: dict[str, int]
+    occurrences: list[Row]
+    goals: dict[str, Row]
+    projects: dict[str, Row]
+    project_goals: list[Row]
+    direct_goal_work: list[tuple[str, str, str | None, int]]
+    triage_goals: dict[str, list[str]]
+    teams: dict[str, Row]
+    members: dict[str, Row]
+    memberships: list[tuple[str, str]]
+    completions: list[tuple[str, str | None, str | None, int, int, float | None]]
+    cycle_times: dict[str, list[int]]
+
+    @cached_property
+    def goals_of_project(self) -> dict[str, list[str]]:
+        """Each project's linked goals."""
+        linked: dict[str, list[str]] = {}
+        for link in self.project_goals:
+            linked.setdefault(link["project_id"], []).append(link["goal_id"])
+        return linked
+
+    def member_name(self, member_id: str | None) -> str | None:
+        member = self.members.get(member_id or "")
+        return member["name"] if member else None
+
+    def team_name(self, team_id: str | None) -> str | None:
+        team = self.teams.get(team_id or "")
+        return team["name"] if team else None
+
+
+_OCCURRENCE_COLUMNS = (
+    "operation_id",
+    "title",
+    "team_id",
+    "owner_id",
+    "item_id",
+    "assignee_id",
+    "due_date",
+    "status",
+    "finished_at",
+    "due_position",
+    "status_position",
+)
+
+
+def read_facts(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules) -> Facts:
+    moment = Moment.of(view.now, rules)
+    (
+        scope_exists,
+        items,
+        goal_work,
+        load,
+        triage_counts,
+        occurrences,
+        goals,
+        projects,
+        project_goals,
+        direct_goal_work,
+        triage_goals,
+        teams,
+        members,
+        memberships,
+        completions,
+        cycle_times,
+    ) = view.fetch_each(
+        _scope_exists_sql(Sql(snapshot), scope),
+        _items_sql(Sql(snapshot), scope, moment, rules),
+        _goal_work_sql(Sql(snapshot), scope, moment),
+        _load_sql(Sql(snapshot), scope, moment, rules),
+        _triage_counts_sql(Sql(snapshot)),
+        _occurrences_sql(Sql(snapshot), scope, moment, rules),
+        _rows_sql(Sql(snapshot), GOALS, "g", " AND g.status = 'active'"),
+        _rows_sql(Sql(snapshot), PROJECTS, "p", " AND p.status NOT IN ('completed', 'cancelled')"),
+        _rows_sql(Sql(snapshot), PROJECT_GOALS, "l"),
+        _direct_goal_work_sql(Sql(snapshot)),
+        _triage_goals_sql(Sql(snapshot), scope),
+        _rows_sql(Sql(snapshot), TEAMS, "t"),
+        _rows_sql(Sql(snapshot), MEMBERS, "m"),
+        _rows_sql(Sql(snapshot), MEMBERSHIPS, "ms"),
+        _completions_sql(Sql(snapshot), scope, moment),
+        _cycle_times_sql(Sql(snapshot), scope, moment, rules),
+    )
+    goals_of: dict[str, list[str]] = {}
+    for item_id, goal_id in triage_goals:
+        goals_of.setdefault(item_id, []).append(goal_id)
+    samples: dict[str, list[int]] = {}
+    for team_id, cycle in cycle_times:
+        samples.setdefault(team_id, []).append(int(cycle))
+    return Facts(
+        moment=moment,
+        scope=scope,
+        scope_exists=bool(scope_exists),
+        items=_named(items, ITEM_COLUMNS),
+        goal_work=[
+            (dict(zip(ITEM_COLUMNS, row[:-4], strict=True)), *row[-4:]) for row in goal_work
+        ],
+        load=[tuple(row) for row in load],
+        triage_counts={team_id: int(count) for team_id, count in triage_counts},
+        occurrences=_named(occurrences, _OCCURRENCE_COLUMNS),
+        goals={row["goal_id"]: row for row in _named(goals, GOALS.column_names)},
+        projects={row["project_id"]: row for row in _named(projects, PROJECTS.column_names)},
+        project_goals=_named(project_goals, PROJECT_GOALS.column_names),
+        direct_goal_work=[tuple(row) for row in direct_goal_work],
+        triage_goals=goals_of,
+        teams={row["team_id"]: row for row in _named(teams, TEAMS.column_names)},
+        members={row["member_id"]: row for row in _named(members, MEMBERS.column_names)},
+        memberships=[(team_id, member_id) for team_id, member_id in memberships],
+        completions=[tuple(row) for row in completions],
+        cycle_times=samples,
+    )

@@ -1,0 +1,72 @@
+"""The insights' routes: ``GET /v1/insights`` and ``GET /v1/flow``; summaries are in
+``services.projections.views.insights.summary_routes``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import Response
+
+from contracts.views.insights import InsightKind, Insights, InsightSeverity
+from services.infrastructure.http import Routes, problem_responses
+from services.projections.query import DEFAULT_LIMIT, Cursor, Limit, View, decode_cursor_of
+from services.projections.readmodel import Snapshot
+from services.projections.views.insights.insight import KINDS
+from services.projections.views.insights.queries import read_insights
+from services.projections.views.insights.rules import Rules
+from services.projections.views.insights.scope import SCOPE_DESCRIPTION, SCOPE_PATTERN, Scope
+from services.projections.views.insights.tables import NAME
+
+
+def rules_of(request: Request) -> Rules:
+    return Rules.of(request.app.state.settings)
+
+
+InsightRules = Annotated[Rules, Depends(rules_of)]
+ScopeText = Annotated[
+    str, Query(pattern=SCOPE_PATTERN, max_length=48, description=SCOPE_DESCRIPTION)
+]
+
+router = Routes(tags=["insights"])
+
+
+@router.get("/insights", response_model=Insights, responses=problem_responses(400, 404, 409))
+async def insights(
+    view: View,
+    rules: InsightRules,
+    scope: ScopeText = "org",
+    kind: Annotated[
+        list[InsightKind] | None, Query(description="Only these kinds (repeat for several).")
+    ] = None,
+    severity: Annotated[
+        list[InsightSeverity] | None,
+        Query(description="Only these severities (repeat for several)."),
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """What needs attention in the scope, judged from the log at the moment asked about: goals
+    at risk and the work they wait on, slipping projects, overloaded members and teams, idle
+    capacity, unhealthy operations, aging, stale and churning work, and the triage queue
+    ranked by impact; each with its explanation, since when it holds, and its evidence."""
+    where = Scope.parse(scope)
+    after_values = decode_cursor_of(cursor, (int, int, float, int, str))
+    after = None if after_values is None else tuple(after_values)
+    kinds = frozenset(kind or KINDS)
+    severities = frozenset(severity or ("critical", "warning", "info"))
+
+    def read(snapshot: Snapshot) -> bytes:
+        return read_insights(
+            view,
+            snapshot,
+            where,
+            rules,
+            kinds=kinds,
+            severities=severities,
+            limit=limit,
+            after=after,
+        )
+
+    content = await view.answer(NAME, read)
+    return Response(content, media_type="application/json")

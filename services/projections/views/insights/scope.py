@@ -1,0 +1,46 @@
+"""What a question is about: the whole organisation, or one team, project, goal or member
+(``scope=org``, ``team:ID``, ``project:ID``, ``goal:ID``, ``member:ID``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+from uuid import UUID
+
+from services.infrastructure.http import ProblemError
+
+ScopeKind = Literal["org", "team", "project", "goal", "member"]
+SCOPE_KINDS: Final = ("team", "project", "goal", "member")
+SCOPE_PATTERN: Final = r"^(org|(team|project|goal|member):[0-9a-fA-F-]{32,36})$"
+SCOPE_DESCRIPTION: Final = "`org`, or one `team:ID`, `project:ID`, `goal:ID` or `member:ID`."
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: ScopeKind
+    id: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Scope:
+        if text == "org":
+            return cls("org")
+        kind, _, value = text.partition(":")
+        try:
+            parsed = UUID(value)
+        except ValueError:
+            parsed = None
+        if kind not in SCOPE_KINDS or parsed is None or len(value) not in (32, 36):
+            raise ProblemError(
+                422,
+                "validation_error",
+                "scope must be org, or team:ID, project:ID, goal:ID or member:ID with a UUID",
+                errors=[{"field": "scope", "message": "not a scope"}],
+            )
+        return cls(kind, str(parsed))  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return "org" if self.id is None else f"{self.kind}:{self.id}"
+
+    def covers(self, scopes: frozenset[tuple[str, str]]) -> bool:
+        """Whether something belonging to ``scopes`` (pairs of kind and id) is in this scope."""
+        return self.id is None or (self.kind, self.id) in scopes

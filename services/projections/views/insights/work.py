@@ -1,0 +1,351 @@
+"""Insights about single work items: stale, aging and churning work, overdue or blocked work an
+active goal depends on, and the triage queue ranked by impact."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Final
+
+from services.projections.readmodel import Row
+from services.projections.views.insights.facts import Facts, day_micros
+from services.projections.views.insights.insight import (
+    DAY_MICROS,
+    Insight,
+    Severity,
+    days,
+    fact,
+    moment,
+    ref,
+)
+from services.projections.views.insights.measures import percentile
+from services.projections.views.insights.rules import Rules
+from services.projections.views.insights.tables import OCCURRENCE, STARTED, loads
+
+# The parts of a triage score: what an issue's severity and priority add, each active goal and
+# active project it affects, each issue waiting on it, and each day it has waited (up to 30).
+SEVERITY_POINTS: Final = {"sev1": 40, "sev2": 25, "sev3": 10, "sev4": 5}
+PRIORITY_POINTS: Final = {"urgent": 30, "high": 20, "medium": 10, "low": 5, "none": 0}
+GOAL_POINTS: Final = 15
+PROJECT_POINTS: Final = 10
+BLOCKS_POINTS: Final = 8
+MAX_AGE_POINTS: Final = 30
+TRIAGE_CRITICAL: Final = 60
+TRIAGE_WARNING: Final = 30
+
+
+def item_name(item: Row) -> str:
+    return f"{item['key']} {item['title']}" if item["key"] else str(item["title"])
+
+
+def item_ref(item: Row) -> dict[str, Any]:
+    kind = "occurrence" if item["kind"] == OCCURRENCE else "issue"
+    return ref(kind, item["item_id"], item_name(item))
+
+
+def item_scopes(item: Row) -> frozenset[tuple[str, str]]:
+    scopes = {("team", item["team_id"])}
+    if item["project_id"]:
+        scopes.add(("project", item["project_id"]))
+    if item["assignee_id"]:
+        scopes.add(("member", item["assignee_id"]))
+    return frozenset(scopes)
+
+
+def stale_work(facts: Facts, rules: Rules) -> list[Insight]:
+    threshold = int(rules.stale_days * DAY_MICROS)
+    found = []
+    for item in facts.items:
+        if item["kind"] == OCCURRENCE or item["assignee_id"] is None:
+            continue
+        idle = facts.moment.now - item["last_event_at"]
+        if idle < threshold:
+            continue
+        assignee = facts.member_name(item["assignee_id"]) or "its assignee"
+        found.append(
+            Insight(
+                kind="stale_work",
+                severity="critical" if idle >= 2 * threshold else "warning",
+                objects=[item_ref(item), ref("member", item["assignee_id"], assignee)],
+                explanation=(
+                    f"{item_name(item)} has had no activity for {days(idle):g} days while "
+                    f"assigned to {assignee} ({item['status']})."
+                ),
+                since=item["last_event_at"] + threshold,
+                evidence=[
+                    fact(
+                        item_ref(item),
+                        {
+                            "status": item["status"],
+                            "assignee_id": item["assignee_id"],
+                            "last_event_at": moment(item["last_event_at"]),
+                            "days_without_activity": days(idle),
+                        },
+                        item["last_event_position"],
+                    )
+                ],
+                scopes=item_scopes(item),
+            )
+        )
+    return found
+
+
+def aging_thresholds(facts: Facts, rules: Rules, team_id: str) -> tuple[int, int, dict[str, Any]]:
+    """A team's warning and critical age (microseconds) and how they were set: its p85 and p95
+    cycle time over the window, or the fixed days when it has too few finished issues."""
+    samples = sorted(facts.cycle_times.get(team_id, ()))
+    if len(samples) >= rules.aging_min_samples:
+        p85, p95 = percentile(samples, 0.85), percentile(samples, 0.95)
+        basis = {
+            "basis": "cycle_time",
+            "samples": len(samples),
+            "p85_days": days(p85),
+            "p95_days": days(p95),
+            "window_days": rules.flow_window_days,
+        }
+        return int(p85), int(p95), basis
+    basis = {
+        "basis": "fixed",
+        "samples": len(samples),
+        "warning_days": rules.aging_days,
+        "critical_days": rules.aging_critical_days,
+    }
+    return int(rules.aging_days * DAY_MICROS), int(rules.aging_critical_days * DAY_MICROS), basis
+
+
+def aging_work(facts: Facts, rules: Rules) -> list[Insight]:
+    found = []
+    thresholds: dict[str, tuple[int, int, dict[str, Any]]] = {}
+    for item in facts.items:
+        if item["status"] not in STARTED:
+            continue
+        team_id = item["team_id"]
+        if team_id not in thresholds:
+            thresholds[team_id] = aging_thresholds(facts, rules, team_id)
+        warning, critical, basis = thresholds[team_id]
+        started = item["started_at"] if item["started_at"] is not None else item["status_since"]
+        age = facts.moment.now - started
+        if age <= warning:
+            continue
+        severity: Severity = "critical" if age > critical else "warning"
+        limit = "p95" if severity == "critical" else "p85"
+        if basis["basis"] == "fixed":
+            limit = f"{basis['critical_days' if severity == 'critical' else 'warning_days']:g} days"
+        else:
+            limit = f"the team's {limit} cycle time"
+        team = facts.team_name(team_id) or "its team"
+        found.append(
+            Insight(
+                kind="aging_work",
+                severity=severity,
+                objects=[item_ref(item)],
+                explanation=(
+                    f"{item_name(item)} has been in progress for {days(age):g} days, longer "
+                    f"than {limit} at {team}."
+                ),
+                since=started + warning,
+                evidence=[
+                    fact(
+                        item_ref(item),
+                        {
+                            "status": item["status"],
+                            "started_at": moment(started),
+                            "age_days": days(age),
+                        },
+                        item["started_position"] or item["status_position"],
+                    ),
+                    fact(ref("team", team_id, facts.team_name(team_id)), basis),
+                ],
+                scopes=item_scopes(item),
+            )
+        )
+    return found
+
+
+def due_date_churn(facts: Facts, rules: Rules) -> list[Insight]:
+    found = []
+    for item in facts.items:
+        if item["due_moves"] <= rules.due_moves:
+            continue
+        moves = loads(item["due_move_events"])
+        found.append(
+            Insight(
+                kind="due_date_churn",
+                severity="warning",
+                objects=[item_ref(item)],
+                explanation=(
+                    f"{item_name(item)} has had its due date moved {item['due_moves']} times; "
+                    f"it is now due {item['due_date'] or 'on no date'}."
+                ),
+                since=moves[rules.due_moves][1],
+                evidence=[
+                    fact(
+                        item_ref(item),
+                        {"due_date": item["due_date"], "due_moves": item["due_moves"]},
+                        *(position for position, _ in moves),
+                    )
+                ],
+                scopes=item_scopes(item),
+            )
+        )
+    return found
+
+
+def _risk(item: Row, today: date) -> tuple[int, dict[str, Any], list[int | None], list[str]]:
+    """Since when the item has been at risk, the values saying so, their positions, and words."""
+    values: dict[str, Any] = {"status": item["status"]}
+    starts: list[int] = []
+    positions: list[int | None] = []
+    words: list[str] = []
+    if item["due_date"] is not None and item["due_date"] < today.isoformat():
+        due = date.fromisoformat(item["due_date"])
+        values |= {"due_date": item["due_date"], "days_overdue": (today - due).days}
+        starts.append(day_micros(due) + DAY_MICROS)
+        positions.append(item["due_position"])
+        words.append(f"{(today - due).days} days overdue")
+    if item["flagged"]:
+        values |= {"blocked": True, "blocked_reason": item["flagged_reason"]}
+        starts.append(item["flagged_at"])
+        positions.append(item["flagged_position"])
+        words.append("blocked")
+    waiting_on = loads(item["waiting_on"]) or {}
+    if waiting_on:
+        values["waiting_on"] = sorted(waiting_on)
+        starts.append(min(at for _, at in waiting_on.values()))
+        positions.extend(position for position, _ in waiting_on.values())
+        count = len(waiting_on)
+        words.append(f"waiting on {count} open issue{'s' if count != 1 else ''}")
+    return min(starts), values, positions, words
+
+
+def work_on_goal_at_risk(facts: Facts, rules: Rules) -> list[Insight]:
+    del rules
+    by_item: dict[str, tuple[Row, list[tuple[str, int, int, str]]]] = {}
+    for item, goal_id, linked_at, linked_position, via in facts.goal_work:
+        entry = by_item.setdefault(item["item_id"], (item, []))
+        entry[1].append((goal_id, linked_at, linked_position, via))
+    found = []
+    for item, links in by_item.values():
+        risk_since, values, positions, words = _risk(item, facts.moment.today)
+        goals = []
+        holds = []
+        for goal_id, linked_at, linked_position, via in sorted(links):
+            goal = facts.goals.get(goal_id)
+            if goal is None:
+                continue
+            goals.append((goal, linked_position, via))
+            holds.append(max(risk_since, linked_at, goal["activated_at"] or 0))
+        if not goals:
+            continue
+        titles = ", ".join(f"'{goal['title']}'" for goal, _, _ in goals)
+        if len(goals) > 1:
+            depends = f"the active goals {titles} depend on it"
+        else:
+            depends = f"the active goal {titles} depends on it"
+        severity: Severity = "critical" if len(words) > 1 else "warning"
+        scopes = set(item_scopes(item)) | {("goal", goal["goal_id"]) for goal, _, _ in goals}
+        found.append(
+            Insight(
+                kind="work_on_goal_at_risk",
+                severity=severity,
+                objects=[
+                    item_ref(item),
+                    *(ref("goal", g["goal_id"], g["title"]) for g, _, _ in goals),
+                ],
+                explanation=f"{item_name(item)} is {' and '.join(words)}, and {depends}.",
+                since=min(holds),
+                evidence=[
+                    fact(item_ref(item), values, *positions),
+                    *(
+                        fact(
+                            ref("goal", goal["goal_id"], goal["title"]),
+                            {"status": goal["status"], "linked_through": via},
+                            linked_position,
+                            goal["activated_position"],
+                        )
+                        for goal, linked_position, via in goals
+                    ),
+                ],
+                scopes=frozenset(scopes),
+            )
+        )
+    return found
+
+
+def _active_goals_of(facts: Facts, item: Row) -> list[str]:
+    linked = set(facts.triage_goals.get(item["item_id"], ()))
+    if item["project_id"]:
+        linked |= set(facts.goals_of_project.get(item["project_id"], ()))
+    return sorted(goal_id for goal_id in linked if goal_id in facts.goals)
+
+
+def triage(facts: Facts, rules: Rules) -> list[Insight]:
+    del rules
+    found = []
+    for item in facts.items:
+        if item["status"] != "triage":
+            continue
+        goals = _active_goals_of(facts, item)
+        project = facts.projects.get(item["project_id"] or "")
+        in_active_project = project is not None and project["status"] == "active"
+        blocks = len(loads(item["blocks"]) or [])
+        waited = facts.moment.now - item["created_at"]
+        parts = {
+            "severity": SEVERITY_POINTS.get(item["severity"] or "", 0),
+            "priority": PRIORITY_POINTS.get(item["priority"] or "none", 0),
+            "goals": GOAL_POINTS * len(goals),
+            "projects": PROJECT_POINTS if in_active_project else 0,
+            "blocks": BLOCKS_POINTS * blocks,
+            "age": min(int(waited // DAY_MICROS), MAX_AGE_POINTS),
+        }
+        total = sum(parts.values())
+        severity: Severity = (
+            "critical"
+            if total >= TRIAGE_CRITICAL
+            else "warning"
+            if total >= TRIAGE_WARNING
+            else "info"
+        )
+        reasons = [
+            text
+            for text, present in (
+                (f"severity {item['severity']}", item["severity"]),
+                (f"priority {item['priority']}", item["priority"] not in (None, "none")),
+                (f"{len(goals)} active goal{'s' if len(goals) != 1 else ''}", goals),
+                ("an active project", in_active_project),
+                (f"blocks {blocks}", blocks),
+            )
+            if present
+        ]
+        why = f" ({', '.join(reasons)})" if reasons else ""
+        scopes = set(item_scopes(item)) | {("goal", goal_id) for goal_id in goals}
+        found.append(
+            Insight(
+                kind="triage",
+                severity=severity,
+                objects=[item_ref(item)],
+                explanation=(
+                    f"{item_name(item)} has waited in triage for {days(waited):g} days and "
+                    f"scores {total}{why}."
+                ),
+                since=item["status_since"],
+                evidence=[
+                    fact(
+                        item_ref(item),
+                        {
+                            "kind": item["kind"],
+                            "severity": item["severity"],
+                            "priority": item["priority"],
+                            "active_goals": goals,
+                            "project_id": item["project_id"],
+                            "blocks": blocks,
+                            "created_at": moment(item["created_at"]),
+                        },
+                        item["created_position"],
+                        item["status_position"],
+                    )
+                ],
+                scopes=frozenset(scopes),
+                score={"total": total, "parts": parts},
+            )
+        )
+    return found

@@ -193,27 +193,22 @@ def _load_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Statement:
     """Committed open work per assignee and team: accepted (out of triage) and due before the
     window ends (overdue too), or undated and started."""
     horizon = (moment.today + timedelta(days=rules.overload_days)).isoformat()
-    scoped = ""
-    if scope.kind == "team":
-        # A team's members' load counts their work in every team.
-        members = q.visible("ms")
-        scoped = (
-            f" AND (i.team_id = {q.value(scope.id)} OR i.assignee_id IN (SELECT ms.member_id "
-            f"FROM {q.table(MEMBERSHIPS, 'ms')} WHERE ms.team_id = {q.value(scope.id)} "
-            f"AND {members}))"
-        )
-    elif scope.kind == "member":
-        scoped = f" AND i.assignee_id = {q.value(scope.id)}"
     sql = (
         "SELECT i.assignee_id, i.team_id, COUNT(*), SUM(i.estimate), COUNT(i.estimate), "
         "MAX(i.valid_from), MAX(i.due_date) "
         f"FROM {q.table(ITEMS, 'i')} WHERE {q.visible('i')} AND i.is_open "
         "AND i.status <> 'triage' AND "
         f"((i.due_date IS NOT NULL AND i.due_date < {q.value(horizon)}) "
-        f"OR (i.due_date IS NULL AND i.status IN {_STARTED_SQL})){scoped} "
-        "GROUP BY i.assignee_id, i.team_id"
+        f"OR (i.due_date IS NULL AND i.status IN {_STARTED_SQL}))"
     )
-    return q.statement(sql)
+    if scope.kind == "team":
+        # A team's members' load counts their work in every team.
+        sql += f" AND (i.team_id = {q.value(scope.id)} OR i.assignee_id IN (SELECT ms.member_id "
+        sql += f"FROM {q.table(MEMBERSHIPS, 'ms')} WHERE ms.team_id = {q.value(scope.id)} "
+        sql += f"AND {q.visible('ms')}))"
+    elif scope.kind == "member":
+        sql += f" AND i.assignee_id = {q.value(scope.id)}"
+    return q.statement(sql + " GROUP BY i.assignee_id, i.team_id")
 
 
 def _triage_counts_sql(q: Sql) -> Statement:
@@ -227,13 +222,6 @@ def _triage_counts_sql(q: Sql) -> Statement:
 def _occurrences_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Statement:
     """The last occurrences of each active operation that can be judged: due before today, or
     already completed or skipped."""
-    scoped = ""
-    if scope.kind == "team":
-        scoped = f" AND o.team_id = {q.value(scope.id)}"
-    elif scope.kind == "member":
-        scoped = f" AND o.owner_id = {q.value(scope.id)}"
-    elif scope.kind in ("project", "goal"):
-        scoped = " AND 1 = 0"
     sql = (
         "SELECT operation_id, title, team_id, owner_id, item_id, assignee_id, due_date, status, "
         "finished_at, due_position, status_position FROM ("
@@ -242,8 +230,16 @@ def _occurrences_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Stat
         "ROW_NUMBER() OVER (PARTITION BY o.operation_id ORDER BY i.due_date DESC) AS latest "
         f"FROM {q.table(OPERATIONS, 'o')} JOIN {q.table(ITEMS, 'i')} "
         f"ON i.operation_id = o.operation_id AND {q.visible('i')} "
-        f"WHERE {q.visible('o')} AND o.status = 'active'{scoped} "
-        f"AND (i.due_date < {q.value(moment.today.isoformat())} OR NOT i.is_open)"
+        f"WHERE {q.visible('o')} AND o.status = 'active'"
+    )
+    if scope.kind == "team":
+        sql += f" AND o.team_id = {q.value(scope.id)}"
+    elif scope.kind == "member":
+        sql += f" AND o.owner_id = {q.value(scope.id)}"
+    elif scope.kind in ("project", "goal"):
+        sql += " AND 1 = 0"
+    sql += (
+        f" AND (i.due_date < {q.value(moment.today.isoformat())} OR NOT i.is_open)"
         f") AS judged WHERE latest <= {q.value(rules.operation_window)} "
         "ORDER BY operation_id, due_date DESC"
     )

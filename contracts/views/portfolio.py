@@ -89,6 +89,19 @@ class PortfolioLinkedGoal(BaseModel):
     progress: float | None
 
 
+class PortfolioFinish(BaseModel):
+    """The exact finish distribution of the project's open issues at its team's pace (as
+    ``GET /v1/forecasts/{project_id}`` draws it from the team's last 12 whole weeks): its
+    percentile dates and the chance of meeting the target; ``insufficient_data`` when fewer
+    than six of those weeks finished anything, ``done`` when nothing is open."""
+
+    status: Literal["forecast", "done", "insufficient_data"]
+    p50_date: date | None
+    p85_date: date | None
+    p95_date: date | None
+    probability_by_target: float | None
+
+
 class PortfolioForecast(BaseModel):
     """When the project's remaining estimated work would be done at its team's measured pace.
 
@@ -103,6 +116,7 @@ class PortfolioForecast(BaseModel):
     finish_date: date | None
     target_date: date
     days_after_target: int | None
+    distribution: PortfolioFinish | None
 
 
 class PortfolioProject(BaseModel):

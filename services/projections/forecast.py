@@ -13,7 +13,7 @@ count forward week by week (and the probability that has reached it as done) giv
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -76,11 +76,30 @@ def forecast(
 ) -> Forecast:
     """The exact finish distribution of ``open_items`` at weekly throughputs drawn uniformly from
     ``samples`` (items finished per week, one per past week, zero weeks included)."""
+    return forecasts([open_items], samples, start, percentiles=percentiles)[open_items]
+
+
+def forecasts(
+    open_counts: Iterable[int],
+    samples: Sequence[int],
+    start: date,
+    *,
+    percentiles: Sequence[float] = PERCENTILES,
+) -> dict[int, Forecast]:
+    """``forecast`` for each of ``open_counts`` at the same pace, in one pass: the distribution
+    of the items finished after ``w`` weeks, capped at the largest count, answers every smaller
+    one too (done by week ``w`` is that sum having reached the count). A portfolio of one
+    team's projects costs about as much as its largest project alone."""
     targets = sorted(percentiles)
-    if open_items <= 0:
+    wanted = sorted(set(open_counts))
+    made: dict[int, Forecast] = {}
+    for count in (count for count in wanted if count <= 0):
         # Nothing open is done now, whatever the pace.
         now = tuple(Finish(share, 0, start) for share in targets)
-        return Forecast(open_items, tuple(samples), (), now, start)
+        made[count] = Forecast(count, tuple(samples), (), now, start)
+    counts = [count for count in wanted if count > 0]
+    if not counts:
+        return made
     if weeks_with_completions(samples) < MIN_WEEKS_WITH_COMPLETIONS:
         raise InsufficientData(
             f"{weeks_with_completions(samples)} of {len(samples)} weeks finished anything; "
@@ -90,29 +109,46 @@ def forecast(
     weights = [
         (completed, count / len(samples)) for completed, count in sorted(Counter(samples).items())
     ]
-    # The probability of each number of items finished so far, below the open count; what has
-    # reached it is done and stays done.
-    below = [0.0] * open_items
-    below[0] = 1.0
-    done = 0.0
-    done_by: list[float] = []
-    finishes: list[Finish] = []
-    pending = list(targets)
-    while pending and len(done_by) < MAX_WEEKS:
-        after = [0.0] * open_items
-        for finished, probability in enumerate(below):
+    cap = counts[-1]
+    # The probability of each number of items finished so far; the last entry holds every
+    # number at or past the largest count, which stays there.
+    finished = [0.0] * (cap + 1)
+    finished[0] = 1.0
+    done_by: dict[int, list[float]] = {count: [] for count in counts}
+    finishes: dict[int, list[Finish]] = {count: [] for count in counts}
+    pending = {count: list(targets) for count in counts}
+    week = 0
+    while pending and week < MAX_WEEKS:
+        after = [0.0] * (cap + 1)
+        for so_far, probability in enumerate(finished[:cap]):
             if probability == 0.0:
                 continue
             for completed, share in weights:
-                total = finished + completed
-                if total >= open_items:
-                    done += probability * share
+                total = so_far + completed
+                if total >= cap:
+                    after[cap] += probability * share
                 else:
                     after[total] += probability * share
-        below = after
-        done_by.append(done)
-        week = len(done_by)
-        while pending and done >= pending[0] - 1e-12:
-            share = pending.pop(0)
-            finishes.append(Finish(share, week, start + timedelta(weeks=week)))
-    return Forecast(open_items, tuple(samples), tuple(done_by), tuple(finishes), start)
+        after[cap] += finished[cap]
+        finished = after
+        week += 1
+        # P(finished >= count) for each count still pending, summed down from the cap.
+        by_count: dict[int, float] = {}
+        reached, edge = 0.0, cap + 1
+        for count in sorted(pending, reverse=True):
+            reached += sum(finished[count:edge])
+            by_count[count], edge = reached, count
+        for count in list(pending):
+            done = by_count[count]
+            done_by[count].append(done)
+            waiting = pending[count]
+            while waiting and done >= waiting[0] - 1e-12:
+                share = waiting.pop(0)
+                finishes[count].append(Finish(share, week, start + timedelta(weeks=week)))
+            if not waiting:
+                del pending[count]
+    for count in counts:
+        made[count] = Forecast(
+            count, tuple(samples), tuple(done_by[count]), tuple(finishes[count]), start
+        )
+    return made

@@ -132,6 +132,13 @@ def test_given_a_created_project_then_it_is_listed_with_its_owner_team_dates_and
                 "finish_date": "2026-03-02",
                 "target_date": "2026-06-30",
                 "days_after_target": -120,
+                "distribution": {
+                    "status": "done",
+                    "probability_by_target": 1.0,
+                    "p50_date": "2026-03-02",
+                    "p85_date": "2026-03-02",
+                    "p95_date": "2026-03-02",
+                },
             },
             "risks": [],
         }
@@ -432,6 +439,14 @@ def test_given_the_teams_completed_work_then_the_forecast_divides_what_remains_b
         "finish_date": "2026-03-16",
         "target_date": "2026-06-30",
         "days_after_target": -106,
+        # Finished this week: no whole week of the team's has finished anything yet.
+        "distribution": {
+            "status": "insufficient_data",
+            "probability_by_target": None,
+            "p50_date": None,
+            "p85_date": None,
+            "p95_date": None,
+        },
     }
 
 

@@ -157,3 +157,24 @@ def test_a_shorter_sample_window_and_an_unknown_project(
     assert missing.json()["code"] == "not_found"
     wrong = client.get(f"/v1/forecasts/{project}?sample_weeks=0", headers=headers)
     assert wrong.status_code == 422
+
+
+def test_the_portfolio_shows_the_same_forecast_beside_each_project(
+    client: TestClient, runtime: Runtime
+) -> None:
+    project, lines = _history(PACE, open_issues=9)
+    position = _imported(runtime, lines)
+    headers = bearer(runtime.tokens.create("viewer"))
+
+    document = _forecast_of(client, headers, project, position)
+    portfolio = client.get(
+        "/v1/views/portfolio", params={"min_position": position}, headers=headers
+    ).json()
+
+    [entry] = [item for item in portfolio["items"] if item["id"] == str(project)]
+    dates = {f"p{round(p['share'] * 100)}_date": p["date"] for p in document["percentiles"]}
+    assert entry["forecast"]["distribution"] == {
+        "status": "forecast",
+        "probability_by_target": document["probability_by_target"],
+        **dates,
+    }

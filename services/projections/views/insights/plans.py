@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
-from services.projections.forecast import MAX_WEEKS, Forecast, InsufficientData, forecast
+from services.projections.forecast import MAX_WEEKS, Forecast, InsufficientData
+from services.projections.forecast import forecasts as forecasts_at_pace
 from services.projections.readmodel import Row
 from services.projections.views.insights.facts import Facts, day_micros
 from services.projections.views.insights.insight import (
@@ -47,17 +48,24 @@ class Forecasts:
             for team_id, facts in by_team.items()
         }
 
-    def of(self, team_id: str, open_items: int) -> Forecast | None:
-        """The team's forecast for ``open_items``; ``None`` with too little history."""
-        key = (team_id, open_items)
-        if key not in self._made:
+    def prepare(self, wanted: Mapping[str, set[int]]) -> None:
+        """Makes each team's forecasts for its counts in one pass (see ``forecasts``)."""
+        for team_id, counts in wanted.items():
+            missing = {count for count in counts if (team_id, count) not in self._made}
+            if not missing:
+                continue
             samples = self.samples.get(team_id, [0] * self.weeks)
             try:
-                made: Forecast | None = forecast(open_items, samples, self.facts.moment.today)
+                made = forecasts_at_pace(missing, samples, self.facts.moment.today)
             except InsufficientData:
-                made = None
-            self._made[key] = made
-        return self._made[key]
+                made = {}
+            for count in missing:
+                self._made[(team_id, count)] = made.get(count)
+
+    def of(self, team_id: str, open_items: int) -> Forecast | None:
+        """The team's forecast for ``open_items``; ``None`` with too little history."""
+        self.prepare({team_id: {open_items}})
+        return self._made[(team_id, open_items)]
 
 
 def _week_start_micros(facts: Facts) -> int:
@@ -65,6 +73,10 @@ def _week_start_micros(facts: Facts) -> int:
 
 
 def project_slipping(facts: Facts, rules: Rules, forecasts: Forecasts) -> list[Insight]:
+    wanted: dict[str, set[int]] = {}
+    for project in facts.projects.values():
+        wanted.setdefault(project["team_id"], set()).add(int(project["open_issues"] or 0))
+    forecasts.prepare(wanted)
     found = []
     for project in facts.projects.values():
         open_issues = int(project["open_issues"] or 0)

@@ -12,7 +12,12 @@ import orjson
 
 from domain.issue import PRIORITIES
 from services.infrastructure.store import Statement
-from services.projections.forecast import InsufficientData, forecast, weeks_with_completions
+from services.projections.forecast import (
+    Forecast,
+    InsufficientData,
+    forecast,
+    weeks_with_completions,
+)
 from services.projections.query import ViewRequest
 from services.projections.readmodel import Snapshot, micros
 from services.projections.views.portfolio.tables import COMPLETIONS, PROJECTS, TALLIES, TEAMS
@@ -28,6 +33,56 @@ def week_start(day: date) -> date:
 def _iso_week(start: date) -> str:
     year, week, _ = start.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+WEEK_MICROS = 7 * 86_400 * 1_000_000
+
+
+def sample_window(today: date, sample_weeks: int) -> tuple[date, int, int]:
+    """The first sample week's Monday, and the window of whole weeks before this one (its start
+    and end in microseconds): the week under way has not shown its pace yet."""
+    first = week_start(today) - timedelta(weeks=sample_weeks)
+    since = micros(datetime.combine(first, datetime.min.time(), UTC))
+    until = micros(datetime.combine(week_start(today), datetime.min.time(), UTC))
+    return first, since, until
+
+
+def weekly_items_sql(snapshot: Snapshot, today: date, sample_weeks: int) -> Statement:
+    """Every team's issues finished (net of reopened ones) in each sample week, summed by the
+    database: ``(team_id, week number, items)``."""
+    _, since, until = sample_window(today, sample_weeks)
+    sql = (
+        f"SELECT team_id, (occurred - %s) / {WEEK_MICROS}, SUM(items) "
+        f"FROM {snapshot.name(COMPLETIONS)} WHERE occurred >= %s AND occurred < %s "
+        "GROUP BY 1, 2"
+    )
+    return Statement(sql, [since, since, until])
+
+
+def team_samples(rows: list[tuple[Any, ...]], sample_weeks: int) -> dict[str, list[int]]:
+    """Each team's weekly samples from ``weekly_items_sql``'s rows; a week that reopened more
+    than it finished finished nothing."""
+    samples: dict[str, list[int]] = {}
+    for team_id, week, items in rows:
+        weeks = samples.setdefault(team_id, [0] * sample_weeks)
+        weeks[int(week)] += int(items or 0)
+    return {team: [max(count, 0) for count in weeks] for team, weeks in samples.items()}
+
+
+def finish_summary(made: Forecast | None, target: date) -> dict[str, Any]:
+    """A forecast as the portfolio shows it: its percentile dates and the chance of the target;
+    ``insufficient_data`` without one."""
+    if made is None:
+        return {"status": "insufficient_data", "probability_by_target": None,
+                "p50_date": None, "p85_date": None, "p95_date": None}  # fmt: skip
+    dates = {f"p{round(finish.share * 100)}_date": finish.date for finish in made.finishes}
+    return {
+        "status": "done" if made.open_items <= 0 else "forecast",
+        "probability_by_target": round(made.probability_by(target), 6),
+        "p50_date": dates.get("p50_date"),
+        "p85_date": dates.get("p85_date"),
+        "p95_date": dates.get("p95_date"),
+    }
 
 
 def _project_sql(snapshot: Snapshot, project_id: UUID) -> Statement:

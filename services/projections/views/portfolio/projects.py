@@ -10,7 +10,9 @@ from typing import Any
 
 from domain.issue import PRIORITIES
 from domain.project import CLOSED_STATUSES as CLOSED_PROJECT_STATUSES
+from services.projections.forecast import Forecast, InsufficientData, forecasts
 from services.projections.readmodel import from_micros
+from services.projections.views.portfolio.forecasts import DEFAULT_SAMPLE_WEEKS, finish_summary
 from services.projections.views.portfolio.goal_tree import done_and_total, work_progress
 from services.projections.views.portfolio.tables import DIGITS, PROJECT_METRICS, loads
 
@@ -51,12 +53,45 @@ def _forecast(
     }
 
 
+def _open_issues(row: tuple[Any, ...]) -> int:
+    work = dict(zip((column.name for column in PROJECT_METRICS), row[_WORK:], strict=True))
+    return sum(int(work[f"open_{priority}"] or 0) for priority in PRIORITIES)
+
+
+# Where a project row's tally columns begin (see ``project_entry``).
+_WORK = 15
+
+
+def project_finishes(
+    rows: list[tuple[Any, ...]], samples: Mapping[str, list[int]], today: date
+) -> dict[tuple[str, int], Forecast | None]:
+    """The exact finish forecast of each open project's open issues at its team's pace, made
+    once per team for all its projects' counts; ``None`` where the team has too little
+    history."""
+    wanted: dict[str, set[int]] = {}
+    for row in rows:
+        if row[3] not in CLOSED_PROJECT_STATUSES:
+            wanted.setdefault(row[6], set()).add(_open_issues(row))
+    made: dict[tuple[str, int], Forecast | None] = {}
+    for team_id, counts in wanted.items():
+        try:
+            by_count: Mapping[int, Forecast] = forecasts(
+                counts, samples.get(team_id, [0] * DEFAULT_SAMPLE_WEEKS), today
+            )
+        except InsufficientData:
+            by_count = {}
+        for count in counts:
+            made[(team_id, count)] = by_count.get(count)
+    return made
+
+
 def project_entry(
     row: tuple[Any, ...],
     goal_nodes: Mapping[str, dict[str, Any]],
     throughput: Mapping[str, float],
     weeks: int,
     today: date,
+    finishes: Mapping[tuple[str, int], Forecast | None],
 ) -> dict[str, Any]:
     (
         project_id,
@@ -98,6 +133,11 @@ def project_entry(
         (goal_nodes[goal_id] for goal_id in loads(goal_ids) if goal_id in goal_nodes),
         key=lambda node: (node["title"], node["id"]),
     )
+    open_issues = sum(by_priority.values())
+    if status not in CLOSED_PROJECT_STATUSES:
+        forecast["distribution"] = finish_summary(finishes[(team_id, open_issues)], target)
+    else:
+        forecast["distribution"] = None
     finish = forecast["finish_date"]
     risks = [
         flag

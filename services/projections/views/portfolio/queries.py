@@ -12,8 +12,13 @@ import orjson
 from services.infrastructure.store import Statement
 from services.projections.query import ViewRequest, encode_cursor
 from services.projections.readmodel import Snapshot, Table, micros
+from services.projections.views.portfolio.forecasts import (
+    DEFAULT_SAMPLE_WEEKS,
+    team_samples,
+    weekly_items_sql,
+)
 from services.projections.views.portfolio.goal_tree import goal_nodes, goal_tree
-from services.projections.views.portfolio.projects import project_entry
+from services.projections.views.portfolio.projects import project_entry, project_finishes
 from services.projections.views.portfolio.tables import (
     COMPLETIONS,
     DAY_MICROS,
@@ -162,24 +167,32 @@ def read_portfolio(
     today = now.astimezone(UTC).date()
     until = micros(now)
     since = until - weeks * 7 * 86_400 * 1_000_000
-    project_rows, goal_rows, throughput_rows, status_rows, [kind_row], operation_rows = (
-        view.fetch_each(
-            _projects_sql(snapshot, team_id, status, after, limit),
-            _goals_sql(snapshot),
-            _throughput_sql(snapshot, since, until),
-            _project_totals_sql(snapshot),
-            _kind_totals_sql(snapshot),
-            _operations_sql(snapshot),
-        )
+    (
+        project_rows,
+        goal_rows,
+        throughput_rows,
+        status_rows,
+        [kind_row],
+        operation_rows,
+        weekly_rows,
+    ) = view.fetch_each(
+        _projects_sql(snapshot, team_id, status, after, limit),
+        _goals_sql(snapshot),
+        _throughput_sql(snapshot, since, until),
+        _project_totals_sql(snapshot),
+        _kind_totals_sql(snapshot),
+        _operations_sql(snapshot),
+        weekly_items_sql(snapshot, today, DEFAULT_SAMPLE_WEEKS),
     )
     throughput = {team: float(total or 0.0) for team, total in throughput_rows}
     nodes = goal_nodes(goal_rows)
     page = project_rows[:limit]
+    finishes = project_finishes(page, team_samples(weekly_rows, DEFAULT_SAMPLE_WEEKS), today)
     next_cursor = encode_cursor([page[-1][1], page[-1][0]]) if len(project_rows) > limit else None
     document = {
         "now": now,
         "throughput_weeks": weeks,
-        "items": [project_entry(row, nodes, throughput, weeks, today) for row in page],
+        "items": [project_entry(row, nodes, throughput, weeks, today, finishes) for row in page],
         "next_cursor": next_cursor,
         "goal_tree": goal_tree(nodes),
         "totals": organisation_totals(status_rows, kind_row, operation_rows, nodes, today),

@@ -51,26 +51,16 @@ def team_capacity(facts: Facts, team_id: str) -> tuple[float, str]:
     own = facts.teams[team_id]["weekly_capacity"]
     if own is not None:
         return float(own), "team"
-    total = 0.0
-    for member_team, member_id in facts.memberships:
-        member = facts.members.get(member_id)
-        if member_team == team_id and member is not None and member["active"]:
-            total += float(member["weekly_capacity"] or 0.0)
-    return total, "members"
+    return facts.members_capacity.get(team_id, 0.0), "members"
 
 
-def _pace(facts: Facts, rules: Rules, column: int, owner_id: str) -> float | None:
+def _pace(facts: Facts, rules: Rules, kind: str, owner_id: str) -> float | None:
     """Points the owner finished per week over the sample weeks; ``None`` if it finished
     nothing in them (no pace to compare with)."""
-    total = 0.0
-    finished = 0
-    for row in facts.completions:
-        if row[column] == owner_id:
-            total += row[4] * float(row[5] or 0.0)
-            finished += row[4]
-    if finished <= 0:
+    items, points = facts.paces.get((kind, owner_id), (0, 0.0))
+    if items <= 0:
         return None
-    return max(total, 0.0) / rules.flow_throughput_weeks
+    return max(points, 0.0) / rules.flow_throughput_weeks
 
 
 def _overloaded(
@@ -147,7 +137,7 @@ def overloaded(facts: Facts, rules: Rules) -> list[Insight]:
             ref("member", member_id, member["name"]),
             load,
             float(member["weekly_capacity"] or 0.0),
-            _pace(facts, rules, 2, member_id),
+            _pace(facts, rules, "member", member_id),
             (member["capacity_position"],),
             frozenset(scopes),
         )
@@ -163,7 +153,7 @@ def overloaded(facts: Facts, rules: Rules) -> list[Insight]:
             ref("team", team_id, facts.team_name(team_id)),
             load,
             capacity,
-            _pace(facts, rules, 0, team_id),
+            _pace(facts, rules, "team", team_id),
             (),
             frozenset({("team", team_id)}),
         )

@@ -9,6 +9,7 @@ team's question reads that team's rows; the rules then keep what belongs to the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -18,10 +19,10 @@ from services.infrastructure.store import Statement
 from services.projections.query import ViewRequest
 from services.projections.readmodel import Row, Snapshot, Table, micros
 from services.projections.views.insights.insight import DAY_MICROS
+from services.projections.views.insights.measures import percentile, week_start
 from services.projections.views.insights.rules import Rules
 from services.projections.views.insights.scope import Scope
 from services.projections.views.insights.tables import (
-    COMPLETIONS,
     FINISHED,
     GOALS,
     ITEM_GOALS,
@@ -34,6 +35,7 @@ from services.projections.views.insights.tables import (
     PROJECTS,
     STARTED,
     TEAMS,
+    WEEKS,
 )
 
 ITEM_COLUMNS = (
@@ -72,10 +74,6 @@ ITEM_COLUMNS = (
 )
 _STARTED_SQL = "('in_progress', 'in_review')"
 assert tuple(STARTED) == ("in_progress", "in_review")
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def day_micros(day: date) -> int:
@@ -125,10 +123,9 @@ def _team_scope(q: Sql, scope: Scope, column: str) -> str:
     if scope.kind == "team":
         return f" AND {column} = {q.value(scope.id)}"
     if scope.kind == "project":
-        visible = q.visible("sp")
         return (
             f" AND {column} IN (SELECT sp.team_id FROM {q.table(PROJECTS, 'sp')} "
-            f"WHERE sp.project_id = {q.value(scope.id)} AND {visible})"
+            f"WHERE sp.project_id = {q.value(scope.id)} AND {q.visible('sp')})"
         )
     return ""
 
@@ -193,22 +190,44 @@ def _load_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Statement:
     """Committed open work per assignee and team: accepted (out of triage) and due before the
     window ends (overdue too), or undated and started."""
     horizon = (moment.today + timedelta(days=rules.overload_days)).isoformat()
-    sql = (
-        "SELECT i.assignee_id, i.team_id, COUNT(*), SUM(i.estimate), COUNT(i.estimate), "
-        "MAX(i.valid_from), MAX(i.due_date) "
-        f"FROM {q.table(ITEMS, 'i')} WHERE {q.visible('i')} AND i.is_open "
-        "AND i.status <> 'triage' AND "
-        f"((i.due_date IS NOT NULL AND i.due_date < {q.value(horizon)}) "
-        f"OR (i.due_date IS NULL AND i.status IN {_STARTED_SQL}))"
-    )
+
+    def committed(condition: Callable[[], str] = str) -> str:
+        """The committed items meeting ``condition``, made after the rest so that its values
+        follow the others'."""
+        base = (
+            "SELECT i.assignee_id, i.team_id, i.estimate, i.valid_from, i.due_date "
+            f"FROM {q.table(ITEMS, 'i')} WHERE {q.visible('i')} AND i.is_open "
+            "AND i.status <> 'triage' AND "
+            f"((i.due_date IS NOT NULL AND i.due_date < {q.value(horizon)}) "
+            f"OR (i.due_date IS NULL AND i.status IN {_STARTED_SQL}))"
+        )
+        return base + condition()
+
+    team, member = scope.id, scope.id
     if scope.kind == "team":
-        # A team's members' load counts their work in every team.
-        sql += f" AND (i.team_id = {q.value(scope.id)} OR i.assignee_id IN (SELECT ms.member_id "
-        sql += f"FROM {q.table(MEMBERSHIPS, 'ms')} WHERE ms.team_id = {q.value(scope.id)} "
-        sql += f"AND {q.visible('ms')}))"
+        # The team's work, and its members' work in other teams (their load counts it all):
+        # two index scans rather than one condition that fits neither index.
+        own = committed(lambda: f" AND i.team_id = {q.value(team)}")
+        elsewhere = committed(
+            lambda: (
+                f" AND i.team_id <> {q.value(team)} AND i.assignee_id IN (SELECT ms.member_id "
+                f"FROM {q.table(MEMBERSHIPS, 'ms')} WHERE ms.team_id = {q.value(team)} "
+                f"AND {q.visible('ms')})"
+            )
+        )
+        work = f"{own} UNION ALL {elsewhere}"
     elif scope.kind == "member":
-        sql += f" AND i.assignee_id = {q.value(scope.id)}"
-    return q.statement(sql + " GROUP BY i.assignee_id, i.team_id")
+        work = committed(lambda: f" AND i.assignee_id = {q.value(member)}")
+    elif scope.kind in ("project", "goal"):
+        # Load belongs to members and teams: a project or goal shows none.
+        work = committed(lambda: " AND 1 = 0")
+    else:
+        work = committed()
+    sql = (
+        "SELECT assignee_id, team_id, COUNT(*), SUM(estimate), COUNT(estimate), "
+        f"MAX(valid_from), MAX(due_date) FROM ({work}) AS committed GROUP BY assignee_id, team_id"
+    )
+    return q.statement(sql)
 
 
 def _triage_counts_sql(q: Sql) -> Statement:
@@ -252,15 +271,26 @@ def _rows_sql(q: Sql, table: Table, alias: str, condition: str = "") -> Statemen
     return q.statement(sql)
 
 
-def _direct_goal_work_sql(q: Sql) -> Statement:
-    """Open issues linked to each goal directly, counted per team and project."""
+def _direct_goal_work_sql(q: Sql, scope: Scope) -> Statement:
+    """Open issues linked directly to each goal the scope judges, counted per team and
+    project (what the goal's forecast has left to do)."""
     sql = (
         "SELECT l.goal_id, i.team_id, i.project_id, COUNT(*) "
         f"FROM {q.table(ITEM_GOALS, 'l')} JOIN {q.table(ITEMS, 'i')} "
         f"ON i.item_id = l.item_id AND {q.visible('i')} "
-        f"WHERE {q.visible('l')} AND i.is_open GROUP BY l.goal_id, i.team_id, i.project_id"
+        f"WHERE {q.visible('l')} AND i.is_open"
     )
-    return q.statement(sql)
+    if scope.kind in ("team", "member"):
+        column = "team_id" if scope.kind == "team" else "owner_id"
+        sql += (
+            f" AND l.goal_id IN (SELECT sg.goal_id FROM {q.table(GOALS, 'sg')} "
+            f"WHERE sg.{column} = {q.value(scope.id)} AND {q.visible('sg')})"
+        )
+    elif scope.kind == "goal":
+        sql += f" AND l.goal_id = {q.value(scope.id)}"
+    elif scope.kind == "project":
+        sql += " AND 1 = 0"
+    return q.statement(sql + " GROUP BY l.goal_id, i.team_id, i.project_id")
 
 
 def _triage_goals_sql(q: Sql, scope: Scope) -> Statement:
@@ -273,20 +303,40 @@ def _triage_goals_sql(q: Sql, scope: Scope) -> Statement:
     return q.statement(sql)
 
 
-def _completions_sql(q: Sql, scope: Scope, moment: Moment) -> Statement:
-    since, params = q.snapshot.occurred_by("c.occurred")
-    q.params.extend(params)
-    sql = (
-        "SELECT c.team_id, c.project_id, c.assignee_id, c.occurred, c.items, c.estimate "
-        f"FROM {q.table(COMPLETIONS, 'c')} WHERE {since} "
-        f"AND c.occurred >= {q.value(day_micros(moment.first_sample_week))} "
-        f"AND c.occurred <= {q.value(moment.now)}"
-        f"{_team_scope(q, scope, 'c.team_id') if scope.kind != 'member' else ''}"
+def _weeks_sql(q: Sql, kind: str, moment: Moment) -> str:
+    """Issues and points finished (net) in each sample week (the whole weeks before this one)
+    by each team or member (``kind``), and, as of a moment, by then."""
+    return (
+        f"SELECT w.owner_id, w.week_start, w.items, w.points FROM {q.table(WEEKS, 'w')} "
+        f"WHERE w.owner_kind = {q.value(kind)} "
+        f"AND w.week_start >= {q.value(moment.first_sample_week.isoformat())} "
+        f"AND w.week_start < {q.value(moment.week_start.isoformat())} AND {q.visible('w')}"
     )
+
+
+def _team_weeks_sql(q: Sql, moment: Moment) -> Statement:
+    """Every team's sample weeks: a goal's forecast draws on each team its work is at."""
+    return q.statement(_weeks_sql(q, "team", moment))
+
+
+def _member_weeks_sql(q: Sql, scope: Scope, moment: Moment) -> Statement:
+    """The sample weeks of the members whose load a scope judges: a team's members, one
+    member, or everyone; a project or goal judges no one's."""
+    sql = _weeks_sql(q, "member", moment)
+    if scope.kind == "team":
+        sql += (
+            f" AND w.owner_id IN (SELECT ms.member_id FROM {q.table(MEMBERSHIPS, 'ms')} "
+            f"WHERE ms.team_id = {q.value(scope.id)} AND {q.visible('ms')})"
+        )
+    elif scope.kind == "member":
+        sql += f" AND w.owner_id = {q.value(scope.id)}"
+    elif scope.kind in ("project", "goal"):
+        sql += " AND 1 = 0"
     return q.statement(sql)
 
 
 def _cycle_times_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Statement:
+    """The cycle times of each team's issues finished in the flow window."""
     since = moment.now - rules.flow_window_days * DAY_MICROS
     sql = (
         f"SELECT f.team_id, f.cycle_micros FROM {q.table(FINISHED, 'f')} "
@@ -295,6 +345,20 @@ def _cycle_times_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Stat
         f"{_team_scope(q, scope, 'f.team_id')}"
     )
     return q.statement(sql)
+
+
+@dataclass(frozen=True)
+class CycleTimes:
+    """A team's cycle times over the flow window, in order."""
+
+    ordered: list[int]
+
+    @property
+    def count(self) -> int:
+        return len(self.ordered)
+
+    def percentile(self, share: float) -> float:
+        return percentile(self.ordered, share)
 
 
 _SCOPE_TABLES = {
@@ -341,8 +405,11 @@ class Facts:
     teams: dict[str, Row]
     members: dict[str, Row]
     memberships: list[tuple[str, str]]
-    completions: list[tuple[str, str | None, str | None, int, int, float | None]]
-    cycle_times: dict[str, list[int]]
+    # Each team's issues finished (net) per sample week, oldest first.
+    team_weeks: dict[str, list[int]]
+    # Issues and points finished (net) over the sample weeks, by ("team" | "member", id).
+    paces: dict[tuple[str, str], tuple[int, float]]
+    cycle_times: dict[str, CycleTimes]
 
     @cached_property
     def goals_of_project(self) -> dict[str, list[str]]:
@@ -351,6 +418,17 @@ class Facts:
         for link in self.project_goals:
             linked.setdefault(link["project_id"], []).append(link["goal_id"])
         return linked
+
+    @cached_property
+    def members_capacity(self) -> dict[str, float]:
+        """Each team's active members' weekly capacity, summed."""
+        summed: dict[str, float] = {}
+        for team_id, member_id in self.memberships:
+            member = self.members.get(member_id)
+            if member is not None and member["active"]:
+                capacity = float(member["weekly_capacity"] or 0.0)
+                summed[team_id] = summed.get(team_id, 0.0) + capacity
+        return summed
 
     def member_name(self, member_id: str | None) -> str | None:
         member = self.members.get(member_id or "")
@@ -393,7 +471,8 @@ def read_facts(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules
         teams,
         members,
         memberships,
-        completions,
+        team_weeks,
+        member_weeks,
         cycle_times,
     ) = view.fetch_each(
         _scope_exists_sql(Sql(snapshot), scope),
@@ -405,20 +484,32 @@ def read_facts(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules
         _rows_sql(Sql(snapshot), GOALS, "g", " AND g.status = 'active'"),
         _rows_sql(Sql(snapshot), PROJECTS, "p", " AND p.status NOT IN ('completed', 'cancelled')"),
         _rows_sql(Sql(snapshot), PROJECT_GOALS, "l"),
-        _direct_goal_work_sql(Sql(snapshot)),
+        _direct_goal_work_sql(Sql(snapshot), scope),
         _triage_goals_sql(Sql(snapshot), scope),
         _rows_sql(Sql(snapshot), TEAMS, "t"),
         _rows_sql(Sql(snapshot), MEMBERS, "m"),
         _rows_sql(Sql(snapshot), MEMBERSHIPS, "ms"),
-        _completions_sql(Sql(snapshot), scope, moment),
+        _team_weeks_sql(Sql(snapshot), moment),
+        _member_weeks_sql(Sql(snapshot), scope, moment),
         _cycle_times_sql(Sql(snapshot), scope, moment, rules),
     )
     goals_of: dict[str, list[str]] = {}
     for item_id, goal_id in triage_goals:
         goals_of.setdefault(item_id, []).append(goal_id)
-    samples: dict[str, list[int]] = {}
+    first = moment.first_sample_week
+    weeks: dict[str, list[int]] = {}
+    paces: dict[tuple[str, str], tuple[int, float]] = {}
+    for kind, rows in (("team", team_weeks), ("member", member_weeks)):
+        for owner_id, week, finished, points in rows:
+            if kind == "team":
+                number = (date.fromisoformat(week) - first).days // 7
+                weeks.setdefault(owner_id, [0] * rules.flow_throughput_weeks)[number] += finished
+            count, total = paces.get((kind, owner_id), (0, 0.0))
+            paces[(kind, owner_id)] = (count + int(finished), total + float(points or 0.0))
+    spans: dict[str, list[int]] = {}
     for team_id, cycle in cycle_times:
-        samples.setdefault(team_id, []).append(int(cycle))
+        spans.setdefault(team_id, []).append(int(cycle))
+    ranked = {team_id: CycleTimes(sorted(found)) for team_id, found in spans.items()}
     return Facts(
         moment=moment,
         scope=scope,
@@ -438,6 +529,7 @@ def read_facts(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules
         teams={row["team_id"]: row for row in _named(teams, TEAMS.column_names)},
         members={row["member_id"]: row for row in _named(members, MEMBERS.column_names)},
         memberships=[(team_id, member_id) for team_id, member_id in memberships],
-        completions=[tuple(row) for row in completions],
-        cycle_times=samples,
+        team_weeks=weeks,
+        paces=paces,
+        cycle_times=ranked,
     )

@@ -4,8 +4,10 @@ events that made them so)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Final, Literal
 from uuid import UUID, uuid5
 
@@ -46,28 +48,46 @@ def fact(about: dict[str, Any], values: dict[str, Any], *positions: int | None) 
 
 @dataclass
 class Insight:
+    """An insight judged; its sentence and evidence are written out only for the page shown
+    (``details``), since an organisation may hold thousands."""
+
     kind: str
     severity: Severity
     objects: list[dict[str, Any]]
-    explanation: str
     since: int
-    evidence: list[dict[str, Any]]
     # The teams, projects, goals and members it belongs to: which scopes show it.
     scopes: frozenset[tuple[str, str]]
+    explanation: str = ""
+    evidence: list[dict[str, Any]] = field(default_factory=list)
     score: dict[str, Any] | None = None
-    id: str = field(init=False)
+    details: Callable[[], tuple[str, list[dict[str, Any]]]] | None = None
 
-    def __post_init__(self) -> None:
-        about = ",".join(sorted(f"{o['kind']}:{o['id']}" for o in self.objects))
-        self.id = str(uuid5(NAMESPACE, f"{self.kind}|{about}"))
+    def written(self) -> Insight:
+        """Itself with its sentence and evidence written out."""
+        if self.details is not None:
+            self.explanation, evidence = self.details()
+            self.evidence = [*evidence, *self.evidence]
+            self.details = None
+        return self
+
+    @cached_property
+    def about(self) -> str:
+        """The kind and the objects, in a canonical order: what the id is made from."""
+        objects = ",".join(sorted(f"{o['kind']}:{o['id']}" for o in self.objects))
+        return f"{self.kind}|{objects}"
 
     @property
+    def id(self) -> str:
+        return str(uuid5(NAMESPACE, self.about))
+
+    @cached_property
     def order(self) -> tuple[int, int, float, int, str]:
         """Most severe first; within a kind, the highest score (triage) or the longest held."""
         score = -float(self.score["total"]) if self.score else 0.0
-        return (SEVERITY_RANK[self.severity], KIND_RANK[self.kind], score, self.since, self.id)
+        return (SEVERITY_RANK[self.severity], KIND_RANK[self.kind], score, self.since, self.about)
 
     def document(self) -> dict[str, Any]:
+        self.written()
         return {
             "id": self.id,
             "kind": self.kind,

@@ -18,7 +18,6 @@ from domain.issue import (
     IssueDueDateChanged,
     IssueEstimated,
     IssueLabelsChanged,
-    IssueLinked,
     IssueParentChanged,
     IssuePriorityChanged,
     IssueRetitled,
@@ -26,19 +25,20 @@ from domain.issue import (
     IssueTransitioned,
     IssueUnassigned,
     IssueUnblocked,
-    IssueUnlinked,
     IssueWatcherAdded,
     IssueWatcherRemoved,
 )
 from services.projections.dispatch import Change
-from services.projections.readmodel import Row, iso_date
+from services.projections.readmodel import Row, from_micros, iso_date
 from services.projections.views.insights.handlers import HANDLERS
+from services.projections.views.insights.measures import week_start
 from services.projections.views.insights.tables import (
     COMPLETIONS,
     FINISHED,
     ITEM_GOALS,
     ITEMS,
     PROJECTS,
+    WEEKS,
     dumps,
     loads,
 )
@@ -107,8 +107,7 @@ def issue_created(change: Change, event: IssueCreated) -> None:
     if row["is_open"] and event.project_id is not None:
         _count_open(change, str(event.project_id), 1)
     if event.status == "done":
-        _record_finish(change, row)
-        _complete(change, row, 1)
+        _complete(change, _record_finish(change, row), 1)
 
 
 def _activity(change: Change, _: object) -> None:
@@ -255,52 +254,50 @@ def _count_open(change: Change, project_id: str | None, delta: int) -> None:
         change.update(PROJECTS, (project_id,), {"open_issues": opened})
 
 
-def _complete(change: Change, issue: Row, items: int) -> None:
-    """A completion fact (``items`` 1) or its reversal by a reopening (-1)."""
+def _complete(change: Change, finished: Row, items: int) -> None:
+    """A completion fact (``items`` 1) or its reversal by a reopening (-1), counted in the
+    week it occurred for the team and the member it was finished for: a reversal takes back
+    what the completion gave, whoever holds the issue now."""
     change.append(
         COMPLETIONS,
         {
             "position": change.event.position,
-            "item_id": issue["item_id"],
-            "team_id": issue["team_id"],
-            "project_id": issue["project_id"],
-            "assignee_id": issue["assignee_id"],
+            "item_id": finished["item_id"],
+            "team_id": finished["team_id"],
+            "project_id": finished["project_id"],
+            "assignee_id": finished["assignee_id"],
             "occurred": change.at,
             "items": items,
-            "estimate": issue["estimate"],
+            "estimate": finished["estimate"],
         },
     )
+    week = week_start(from_micros(change.at).date()).isoformat()
+    points = items * float(finished["estimate"] or 0.0)
+    for kind, owner_id in (("team", finished["team_id"]), ("member", finished["assignee_id"])):
+        if owner_id is None:
+            continue
+        row = change.get(WEEKS, (owner_id, week))
+        if row is None:
+            row = {"owner_id": owner_id, "owner_kind": kind, "week_start": week,
+                   "items": 0, "points": 0.0}  # fmt: skip
+        totals = {"items": row["items"] + items, "points": round(row["points"] + points, 9)}
+        change.put(WEEKS, {**row, **totals})
 
 
-@HANDLERS.on(IssueLinked)
-def issue_linked(change: Change, event: IssueLinked) -> None:
-    if _touch(change, {}) is not None and event.target_kind == "goal":
-        _link_goal(change, change.subject, str(event.target_id))
-
-
-@HANDLERS.on(IssueUnlinked)
-def issue_unlinked(change: Change, event: IssueUnlinked) -> None:
-    if _touch(change, {}) is None:
-        return
-    key = (change.subject, str(event.target_id))
-    if change.get(ITEM_GOALS, key) is not None:
-        change.delete(ITEM_GOALS, key)
-
-
-def _record_finish(change: Change, issue: Row) -> None:
+def _record_finish(change: Change, issue: Row) -> Row:
     started = issue["started_at"]
-    change.put(
-        FINISHED,
-        {
-            "item_id": issue["item_id"],
-            "team_id": issue["team_id"],
-            "project_id": issue["project_id"],
-            "assignee_id": issue["assignee_id"],
-            "finished_at": change.at,
-            "cycle_micros": change.at - started if started is not None else None,
-            "lead_micros": change.at - issue["created_at"],
-        },
-    )
+    finished = {
+        "item_id": issue["item_id"],
+        "team_id": issue["team_id"],
+        "project_id": issue["project_id"],
+        "assignee_id": issue["assignee_id"],
+        "finished_at": change.at,
+        "cycle_micros": change.at - started if started is not None else None,
+        "lead_micros": change.at - issue["created_at"],
+        "estimate": issue["estimate"],
+    }
+    change.put(FINISHED, finished)
+    return finished
 
 
 @HANDLERS.on(IssueTransitioned)
@@ -330,11 +327,12 @@ def issue_transitioned(change: Change, event: IssueTransitioned) -> None:
         changes["finished_at"] = at
     _touch(change, changes)
     if status == "done":
-        _record_finish(change, {**issue, **changes})
-        _complete(change, issue, 1)
+        _complete(change, _record_finish(change, {**issue, **changes}), 1)
     elif not was_open and issue["status"] == "done":
-        change.delete(FINISHED, (change.subject,))
-        _complete(change, issue, -1)
+        finished = change.get(FINISHED, (change.subject,))
+        if finished is not None:
+            change.delete(FINISHED, (change.subject,))
+            _complete(change, finished, -1)
     now_open = status in OPEN_STATUSES
     if was_open != now_open:
         _count_open(change, issue["project_id"], 1 if now_open else -1)

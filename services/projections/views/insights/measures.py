@@ -11,11 +11,20 @@ from services.projections.readmodel import from_micros
 
 def percentile(ordered: Sequence[float], share: float) -> float:
     """The ``share`` percentile of ``ordered`` (sorted, not empty), interpolating linearly
-    between the two nearest ranks (as NumPy's default, and spreadsheets' PERCENTILE.INC)."""
-    rank = (len(ordered) - 1) * share
-    low = int(rank)
+    between the two nearest ranks (as NumPy's default, and spreadsheets' PERCENTILE.INC).
+
+    The rank is found in whole hundredths, exactly (``share`` is a whole percentage, 0.85): a
+    float rank such as ``16 * 0.85`` may fall a hair below its integer."""
+    low, fraction = percentile_rank(len(ordered), share)
     high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    return ordered[low] + (ordered[high] - ordered[low]) * fraction
+
+
+def percentile_rank(count: int, share: float) -> tuple[int, float]:
+    """The 0-based rank below the ``share`` percentile of ``count`` values, and how far past
+    it the percentile lies."""
+    scaled = (count - 1) * round(share * 100)
+    return scaled // 100, (scaled % 100) / 100
 
 
 def week_of(occurred: int, first: date) -> int:
@@ -37,6 +46,11 @@ def weekly(facts: Iterable[tuple[int, float]], first: date, weeks: int) -> list[
 def iso_week(start: date) -> str:
     year, week, _ = start.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s ISO week."""
+    return day - timedelta(days=day.weekday())
 
 
 def week_starts(first: date, weeks: int) -> list[date]:

@@ -21,7 +21,6 @@ from services.projections.views.insights.insight import (
     fact,
     ref,
 )
-from services.projections.views.insights.measures import weekly
 from services.projections.views.insights.rules import Rules
 from services.projections.views.insights.tables import loads
 
@@ -39,13 +38,10 @@ class Forecasts:
 
     @cached_property
     def samples(self) -> Mapping[str, list[int]]:
-        first = self.facts.moment.first_sample_week
-        by_team: dict[str, list[tuple[int, float]]] = {}
-        for team_id, _, _, occurred, items, _ in self.facts.completions:
-            by_team.setdefault(team_id, []).append((occurred, items))
+        """Each team's samples: a week that reopened more than it finished finished nothing."""
         return {
-            team_id: [max(int(count), 0) for count in weekly(facts, first, self.weeks)]
-            for team_id, facts in by_team.items()
+            team_id: [max(count, 0) for count in weeks]
+            for team_id, weeks in self.facts.team_weeks.items()
         }
 
     def prepare(self, wanted: Mapping[str, set[int]]) -> None:
@@ -198,10 +194,21 @@ def _goal_finish(
     return None, True
 
 
+def goal_scopes(goal: Row) -> frozenset[tuple[str, str]]:
+    """A goal belongs to itself, its owner and its team."""
+    scopes = {("goal", goal["goal_id"]), ("member", goal["owner_id"])}
+    if goal["team_id"]:
+        scopes.add(("team", goal["team_id"]))
+    return frozenset(scopes)
+
+
 def goal_at_risk(facts: Facts, rules: Rules, forecasts: Forecasts) -> list[Insight]:
     found = []
     now = facts.moment.now
     for goal in facts.goals.values():
+        scopes = goal_scopes(goal)
+        if not facts.scope.covers(scopes):
+            continue
         start = day_micros(date.fromisoformat(goal["period_start"]))
         end_day = date.fromisoformat(goal["period_end"])
         end = day_micros(end_day) + DAY_MICROS
@@ -249,9 +256,6 @@ def goal_at_risk(facts: Facts, rules: Rules, forecasts: Forecasts) -> list[Insig
             "linked_open_issues": open_work,
             "forecast_finish_p85": finish if forecastable else None,
         }
-        scopes = {("goal", goal["goal_id"]), ("member", goal["owner_id"])}
-        if goal["team_id"]:
-            scopes.add(("team", goal["team_id"]))
         found.append(
             Insight(
                 kind="goal_at_risk",
@@ -275,7 +279,7 @@ def goal_at_risk(facts: Facts, rules: Rules, forecasts: Forecasts) -> list[Insig
                         for kr in lagging
                     ),
                 ],
-                scopes=frozenset(scopes),
+                scopes=scopes,
             )
         )
     return found

@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
+from contracts.views.flow import Flow
 from contracts.views.insights import InsightKind, Insights, InsightSeverity
 from services.infrastructure.http import Routes, problem_responses
 from services.projections.query import DEFAULT_LIMIT, Cursor, Limit, View, decode_cursor_of
 from services.projections.readmodel import Snapshot
+from services.projections.views.insights.flow import group_kinds, read_flow
 from services.projections.views.insights.insight import KINDS
 from services.projections.views.insights.queries import read_insights
 from services.projections.views.insights.rules import Rules
@@ -67,6 +69,25 @@ async def insights(
             limit=limit,
             after=after,
         )
+
+    content = await view.answer(NAME, read)
+    return Response(content, media_type="application/json")
+
+
+@router.get("/flow", response_model=Flow, responses=problem_responses(400, 404, 409))
+async def flow(view: View, rules: InsightRules, scope: ScopeText = "org") -> Response:
+    """How work moves in the scope, measured exactly from history at the moment asked about:
+    per team (the organisation), per team, member and project (a team), or for the project or
+    member asked about, the p50, p85 and p95 cycle and lead times of the issues finished in the
+    last `flow_window_days` days and not reopened since, the issues finished (net of
+    reopenings) and their points in each of the last `flow_throughput_weeks` whole ISO weeks,
+    and every started issue with its age, due-date moves, reopenings and days in each status.
+    A goal has no flow of its own (`422`)."""
+    where = Scope.parse(scope)
+    kinds = group_kinds(where)
+
+    def read(snapshot: Snapshot) -> bytes:
+        return read_flow(view, snapshot, where, kinds, rules)
 
     content = await view.answer(NAME, read)
     return Response(content, media_type="application/json")

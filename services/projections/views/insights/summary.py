@@ -19,7 +19,7 @@ from services.projections.views.insights.facts import (
     read_facts,
 )
 from services.projections.views.insights.insight import KINDS, Insight
-from services.projections.views.insights.plans import Forecasts
+from services.projections.views.insights.plans import Forecasts, goal_scopes
 from services.projections.views.insights.queries import insights_at
 from services.projections.views.insights.rules import Rules
 from services.projections.views.insights.scope import Scope
@@ -87,7 +87,7 @@ def _split(items: list[Row]) -> dict[str, int]:
 def _goal_moves(before: Facts, after: Facts) -> list[dict[str, Any]]:
     moves = []
     for goal_id, goal in after.goals.items():
-        if not after.scope.covers(_goal_scopes(goal)):
+        if not after.scope.covers(goal_scopes(goal)):
             continue
         earlier = before.goals.get(goal_id)
         was = {kr["id"]: kr for kr in loads(earlier["key_results"])} if earlier else {}
@@ -112,13 +112,6 @@ def _goal_moves(before: Facts, after: Facts) -> list[dict[str, Any]]:
         )
     moves.sort(key=lambda move: str(move["title"]))
     return moves
-
-
-def _goal_scopes(goal: Row) -> frozenset[tuple[str, str]]:
-    scopes = {("goal", goal["goal_id"]), ("member", goal["owner_id"])}
-    if goal["team_id"]:
-        scopes.add(("team", goal["team_id"]))
-    return frozenset(scopes)
 
 
 def _forecast_of(forecasts: Forecasts, project: Row) -> dict[str, Any] | None:

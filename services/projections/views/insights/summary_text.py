@@ -12,7 +12,10 @@ NAMED: Final = 5
 
 def _names(entries: list[dict[str, Any]], total: int, with_due: bool = False) -> str:
     shown = [
-        f"{entry['name']} (due {entry['due_date']})" if with_due else str(entry["name"])
+        # An occurrence's name carries its due date already.
+        f"{entry['name']} (due {entry['due_date']})"
+        if with_due and entry["kind"] != "occurrence"
+        else str(entry["name"])
         for entry in entries[:NAMED]
     ]
     if total > len(shown):

@@ -4,6 +4,7 @@ active goal depends on, and the triage queue ranked by impact."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any, Final
 
 from services.projections.readmodel import Row
@@ -17,7 +18,6 @@ from services.projections.views.insights.insight import (
     moment,
     ref,
 )
-from services.projections.views.insights.measures import percentile
 from services.projections.views.insights.rules import Rules
 from services.projections.views.insights.tables import OCCURRENCE, STARTED, loads
 
@@ -51,6 +51,21 @@ def item_scopes(item: Row) -> frozenset[tuple[str, str]]:
     return frozenset(scopes)
 
 
+def _stale_details(facts: Facts, item: Row, idle: int) -> tuple[str, list[dict[str, Any]]]:
+    assignee = facts.member_name(item["assignee_id"]) or "its assignee"
+    sentence = (
+        f"{item_name(item)} has had no activity for {days(idle):g} days while assigned to "
+        f"{assignee} ({item['status']})."
+    )
+    values = {
+        "status": item["status"],
+        "assignee_id": item["assignee_id"],
+        "last_event_at": moment(item["last_event_at"]),
+        "days_without_activity": days(idle),
+    }
+    return sentence, [fact(item_ref(item), values, item["last_event_position"])]
+
+
 def stale_work(facts: Facts, rules: Rules) -> list[Insight]:
     threshold = int(rules.stale_days * DAY_MICROS)
     found = []
@@ -60,30 +75,15 @@ def stale_work(facts: Facts, rules: Rules) -> list[Insight]:
         idle = facts.moment.now - item["last_event_at"]
         if idle < threshold:
             continue
-        assignee = facts.member_name(item["assignee_id"]) or "its assignee"
+        assignee = facts.member_name(item["assignee_id"])
         found.append(
             Insight(
                 kind="stale_work",
                 severity="critical" if idle >= 2 * threshold else "warning",
                 objects=[item_ref(item), ref("member", item["assignee_id"], assignee)],
-                explanation=(
-                    f"{item_name(item)} has had no activity for {days(idle):g} days while "
-                    f"assigned to {assignee} ({item['status']})."
-                ),
                 since=item["last_event_at"] + threshold,
-                evidence=[
-                    fact(
-                        item_ref(item),
-                        {
-                            "status": item["status"],
-                            "assignee_id": item["assignee_id"],
-                            "last_event_at": moment(item["last_event_at"]),
-                            "days_without_activity": days(idle),
-                        },
-                        item["last_event_position"],
-                    )
-                ],
                 scopes=item_scopes(item),
+                details=partial(_stale_details, facts, item, idle),
             )
         )
     return found
@@ -92,12 +92,13 @@ def stale_work(facts: Facts, rules: Rules) -> list[Insight]:
 def aging_thresholds(facts: Facts, rules: Rules, team_id: str) -> tuple[int, int, dict[str, Any]]:
     """A team's warning and critical age (microseconds) and how they were set: its p85 and p95
     cycle time over the window, or the fixed days when it has too few finished issues."""
-    samples = sorted(facts.cycle_times.get(team_id, ()))
-    if len(samples) >= rules.aging_min_samples:
-        p85, p95 = percentile(samples, 0.85), percentile(samples, 0.95)
+    cycle_times = facts.cycle_times.get(team_id)
+    samples = cycle_times.count if cycle_times is not None else 0
+    if cycle_times is not None and samples >= rules.aging_min_samples:
+        p85, p95 = cycle_times.percentile(0.85), cycle_times.percentile(0.95)
         basis = {
             "basis": "cycle_time",
-            "samples": len(samples),
+            "samples": samples,
             "p85_days": days(p85),
             "p95_days": days(p95),
             "window_days": rules.flow_window_days,
@@ -105,11 +106,31 @@ def aging_thresholds(facts: Facts, rules: Rules, team_id: str) -> tuple[int, int
         return int(p85), int(p95), basis
     basis = {
         "basis": "fixed",
-        "samples": len(samples),
+        "samples": samples,
         "warning_days": rules.aging_days,
         "critical_days": rules.aging_critical_days,
     }
     return int(rules.aging_days * DAY_MICROS), int(rules.aging_critical_days * DAY_MICROS), basis
+
+
+def _aging_details(
+    facts: Facts, item: Row, started: int, age: int, severity: Severity, basis: dict[str, Any]
+) -> tuple[str, list[dict[str, Any]]]:
+    if basis["basis"] == "fixed":
+        limit = f"{basis['critical_days' if severity == 'critical' else 'warning_days']:g} days"
+    else:
+        limit = f"the team's {'p95' if severity == 'critical' else 'p85'} cycle time"
+    team_id = item["team_id"]
+    team = facts.team_name(team_id) or "its team"
+    sentence = (
+        f"{item_name(item)} has been in progress for {days(age):g} days, longer than {limit} "
+        f"at {team}."
+    )
+    values = {"status": item["status"], "started_at": moment(started), "age_days": days(age)}
+    return sentence, [
+        fact(item_ref(item), values, item["started_position"] or item["status_position"]),
+        fact(ref("team", team_id, facts.team_name(team_id)), basis),
+    ]
 
 
 def aging_work(facts: Facts, rules: Rules) -> list[Insight]:
@@ -127,35 +148,14 @@ def aging_work(facts: Facts, rules: Rules) -> list[Insight]:
         if age <= warning:
             continue
         severity: Severity = "critical" if age > critical else "warning"
-        limit = "p95" if severity == "critical" else "p85"
-        if basis["basis"] == "fixed":
-            limit = f"{basis['critical_days' if severity == 'critical' else 'warning_days']:g} days"
-        else:
-            limit = f"the team's {limit} cycle time"
-        team = facts.team_name(team_id) or "its team"
         found.append(
             Insight(
                 kind="aging_work",
                 severity=severity,
                 objects=[item_ref(item)],
-                explanation=(
-                    f"{item_name(item)} has been in progress for {days(age):g} days, longer "
-                    f"than {limit} at {team}."
-                ),
                 since=started + warning,
-                evidence=[
-                    fact(
-                        item_ref(item),
-                        {
-                            "status": item["status"],
-                            "started_at": moment(started),
-                            "age_days": days(age),
-                        },
-                        item["started_position"] or item["status_position"],
-                    ),
-                    fact(ref("team", team_id, facts.team_name(team_id)), basis),
-                ],
                 scopes=item_scopes(item),
+                details=partial(_aging_details, facts, item, started, age, severity, basis),
             )
         )
     return found
@@ -217,6 +217,30 @@ def _risk(item: Row, today: date) -> tuple[int, dict[str, Any], list[int | None]
     return min(starts), values, positions, words
 
 
+def _goal_work_details(
+    facts: Facts, item: Row, goals: list[tuple[Row, int, str]]
+) -> tuple[str, list[dict[str, Any]]]:
+    _, values, positions, words = _risk(item, facts.moment.today)
+    titles = ", ".join(f"'{goal['title']}'" for goal, _, _ in goals)
+    if len(goals) > 1:
+        depends = f"the active goals {titles} depend on it"
+    else:
+        depends = f"the active goal {titles} depends on it"
+    sentence = f"{item_name(item)} is {' and '.join(words)}, and {depends}."
+    return sentence, [
+        fact(item_ref(item), values, *positions),
+        *(
+            fact(
+                ref("goal", goal["goal_id"], goal["title"]),
+                {"status": goal["status"], "linked_through": via},
+                linked_position,
+                goal["activated_position"],
+            )
+            for goal, linked_position, via in goals
+        ),
+    ]
+
+
 def work_on_goal_at_risk(facts: Facts, rules: Rules) -> list[Insight]:
     del rules
     by_item: dict[str, tuple[Row, list[tuple[str, int, int, str]]]] = {}
@@ -225,8 +249,8 @@ def work_on_goal_at_risk(facts: Facts, rules: Rules) -> list[Insight]:
         entry[1].append((goal_id, linked_at, linked_position, via))
     found = []
     for item, links in by_item.values():
-        risk_since, values, positions, words = _risk(item, facts.moment.today)
-        goals = []
+        risk_since, _, _, words = _risk(item, facts.moment.today)
+        goals: list[tuple[Row, int, str]] = []
         holds = []
         for goal_id, linked_at, linked_position, via in sorted(links):
             goal = facts.goals.get(goal_id)
@@ -236,36 +260,18 @@ def work_on_goal_at_risk(facts: Facts, rules: Rules) -> list[Insight]:
             holds.append(max(risk_since, linked_at, goal["activated_at"] or 0))
         if not goals:
             continue
-        titles = ", ".join(f"'{goal['title']}'" for goal, _, _ in goals)
-        if len(goals) > 1:
-            depends = f"the active goals {titles} depend on it"
-        else:
-            depends = f"the active goal {titles} depends on it"
-        severity: Severity = "critical" if len(words) > 1 else "warning"
         scopes = set(item_scopes(item)) | {("goal", goal["goal_id"]) for goal, _, _ in goals}
         found.append(
             Insight(
                 kind="work_on_goal_at_risk",
-                severity=severity,
+                severity="critical" if len(words) > 1 else "warning",
                 objects=[
                     item_ref(item),
                     *(ref("goal", g["goal_id"], g["title"]) for g, _, _ in goals),
                 ],
-                explanation=f"{item_name(item)} is {' and '.join(words)}, and {depends}.",
                 since=min(holds),
-                evidence=[
-                    fact(item_ref(item), values, *positions),
-                    *(
-                        fact(
-                            ref("goal", goal["goal_id"], goal["title"]),
-                            {"status": goal["status"], "linked_through": via},
-                            linked_position,
-                            goal["activated_position"],
-                        )
-                        for goal, linked_position, via in goals
-                    ),
-                ],
                 scopes=frozenset(scopes),
+                details=partial(_goal_work_details, facts, item, goals),
             )
         )
     return found

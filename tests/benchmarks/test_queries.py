@@ -111,6 +111,7 @@ def test_query_latency(organisation: Organisation, tmp_path: Path) -> None:
     team = summary.busiest_teams[0]
     month_ago = (summary.ended_at - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     as_of = urlencode({"as_of": month_ago})
+    month = urlencode({"scope": "org", "since": month_ago})
     queries = [
         Query(f"queue ({load} open issues)", "queue", f"/v1/views/queue/{member}", 10),
         Query("workload (one team)", "workload", f"/v1/views/workload/{team}", 10),
@@ -119,6 +120,9 @@ def test_query_latency(organisation: Organisation, tmp_path: Path) -> None:
         Query("history page", "history", "/v1/history?limit=50", 10),
         Query("history page, team filter", "history", f"/v1/history?team_id={team}&limit=50", 10),
         Query("history page 2 (cursor)", "history", "", 10),
+        Query("insights (one team)", "insights", f"/v1/insights?scope=team:{team}", 50),
+        Query("insights (organisation)", "insights", "/v1/insights?scope=org", 100, 30),
+        Query("summary (org, a month)", "insights", f"/v1/summaries?{month}", 5000, 10),
         Query("portfolio as_of a month ago", "portfolio", f"/v1/views/portfolio?{as_of}", 1000, 30),
         Query("queue as_of a month ago", "queue", f"/v1/views/queue/{member}?{as_of}", 1000, 30),
     ]
@@ -171,5 +175,13 @@ def test_query_latency(organisation: Organisation, tmp_path: Path) -> None:
             f"{query.label:<30} {timing.count:>4} {timing.p50:>8.2f} {timing.p99:>8.2f} "
             f"{'<= ' + format(query.target_ms, 'g'):>9} {met:>6} {timing.p99 - healthz.p99:>11.2f}"
         )
+    by_label = {query.label: timing for query, timing in results}
+    portfolio = by_label.get("portfolio")
+    for label, bound in (("insights (one team)", 1.0), ("insights (organisation)", 2.0)):
+        measured = by_label.get(label)
+        if portfolio is not None and measured is not None:
+            ratio = measured.p99 / portfolio.p99
+            met = "met" if ratio <= bound else "MISSED"
+            print(f"{label} p99 / portfolio p99: {ratio:.2f} (target <= {bound:g}) {met}")
     for line in skipped:
         print(f"skipped: {line}")

@@ -9,7 +9,7 @@ team's question reads that team's rows; the rules then keep what belongs to the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -380,7 +380,7 @@ def _scope_exists_sql(q: Sql, scope: Scope) -> Statement:
     return q.statement(sql)
 
 
-def _named(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> list[Row]:
+def _named(rows: Sequence[tuple[Any, ...]], columns: tuple[str, ...]) -> list[Row]:
     return [dict(zip(columns, values, strict=True)) for values in rows]
 
 
@@ -493,6 +493,57 @@ def read_facts(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules
         _member_weeks_sql(Sql(snapshot), scope, moment),
         _cycle_times_sql(Sql(snapshot), scope, moment, rules),
     )
+    return _facts(
+        moment,
+        scope,
+        rules,
+        scope_exists=bool(scope_exists),
+        items=items,
+        goal_work=goal_work,
+        load=load,
+        triage_counts=triage_counts,
+        occurrences=occurrences,
+        goals=goals,
+        projects=projects,
+        project_goals=project_goals,
+        direct_goal_work=direct_goal_work,
+        triage_goals=triage_goals,
+        teams=teams,
+        members=members,
+        memberships=memberships,
+        team_weeks=team_weeks,
+        member_weeks=member_weeks,
+        cycle_times=cycle_times,
+    )
+
+
+Rows = Sequence[tuple[Any, ...]]
+
+
+def _facts(
+    moment: Moment,
+    scope: Scope,
+    rules: Rules,
+    *,
+    scope_exists: bool = True,
+    items: Rows = (),
+    goal_work: Rows = (),
+    load: Rows = (),
+    triage_counts: Rows = (),
+    occurrences: Rows = (),
+    goals: Rows = (),
+    projects: Rows = (),
+    project_goals: Rows = (),
+    direct_goal_work: Rows = (),
+    triage_goals: Rows = (),
+    teams: Rows = (),
+    members: Rows = (),
+    memberships: Rows = (),
+    team_weeks: Rows = (),
+    member_weeks: Rows = (),
+    cycle_times: Rows = (),
+) -> Facts:
+    """``Facts`` from the rows of the statements that read them (those not read: none)."""
     goals_of: dict[str, list[str]] = {}
     for item_id, goal_id in triage_goals:
         goals_of.setdefault(item_id, []).append(goal_id)
@@ -513,7 +564,7 @@ def read_facts(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules
     return Facts(
         moment=moment,
         scope=scope,
-        scope_exists=bool(scope_exists),
+        scope_exists=scope_exists,
         items=_named(items, ITEM_COLUMNS),
         goal_work=[
             (dict(zip(ITEM_COLUMNS, row[:-4], strict=True)), *row[-4:]) for row in goal_work
@@ -532,4 +583,28 @@ def read_facts(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules
         team_weeks=weeks,
         paces=paces,
         cycle_times=ranked,
+    )
+
+
+def read_plans(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules) -> Facts:
+    """Only what goals' and projects' progress and forecasts rest on (goals, open projects and
+    their links, teams, and the teams' sample weeks): a summary's view of the period's start,
+    without the work items the insights judge."""
+    moment = Moment.of(view.now, rules)
+    goals, projects, project_goals, teams, team_weeks = view.fetch_each(
+        _rows_sql(Sql(snapshot), GOALS, "g", " AND g.status = 'active'"),
+        _rows_sql(Sql(snapshot), PROJECTS, "p", " AND p.status NOT IN ('completed', 'cancelled')"),
+        _rows_sql(Sql(snapshot), PROJECT_GOALS, "l"),
+        _rows_sql(Sql(snapshot), TEAMS, "t"),
+        _team_weeks_sql(Sql(snapshot), moment),
+    )
+    return _facts(
+        moment,
+        scope,
+        rules,
+        goals=goals,
+        projects=projects,
+        project_goals=project_goals,
+        teams=teams,
+        team_weeks=team_weeks,
     )

@@ -16,7 +16,7 @@ from services.projections.views.insights.facts import (
     Facts,
     Sql,
     item_scope,
-    read_facts,
+    read_plans,
 )
 from services.projections.views.insights.insight import KINDS, Insight
 from services.projections.views.insights.plans import Forecasts, goal_scopes
@@ -192,7 +192,7 @@ def read_summary(
     end = current if live else Snapshot(current.generation, micros(until))
     start = Snapshot(current.generation, micros(since))
     after, found = insights_at(at_end, end, scope, rules, frozenset(KINDS))
-    before = read_facts(at_start, start, scope, rules)
+    before = read_plans(at_start, start, scope, rules)
     window = (micros(since), micros(until))
     first_day, last_day = since.date().isoformat(), until.date().isoformat()
     finished, opened, passed, moved, blocked = view.fetch_each(

@@ -80,12 +80,14 @@ def issue_created(change: Change, event: IssueCreated) -> None:
         "due_date": iso_date(event.due_date),
         "due_position": position if event.due_date else None,
         "due_moves": 0,
-        "due_move_events": "[]",
+        "due_move_positions": "[]",
+        "due_move_times": "[]",
         "flagged": False,
         "flagged_reason": None,
         "flagged_at": None,
         "flagged_position": None,
-        "waiting_on": "{}",
+        "waiting_positions": "{}",
+        "waiting_since": "{}",
         "waiting": 0,
         "blocks": "[]",
         "created_at": at,
@@ -164,8 +166,13 @@ def issue_due_date_changed(change: Change, event: IssueDueDateChanged) -> None:
     changes: dict[str, Any] = {"due_date": due_date, "due_position": position}
     # A move: a date that was set, changed to another or cleared. Setting a first date isn't.
     if issue["due_date"] is not None and due_date != issue["due_date"]:
-        moves = [*loads(issue["due_move_events"]), [position, change.at]]
-        changes |= {"due_moves": len(moves), "due_move_events": dumps(moves)}
+        moves = [*loads(issue["due_move_positions"]), position]
+        times = [*loads(issue["due_move_times"]), change.at]
+        changes |= {
+            "due_moves": len(moves),
+            "due_move_positions": dumps(moves),
+            "due_move_times": dumps(times),
+        }
     _touch(change, changes)
 
 
@@ -190,13 +197,19 @@ def issue_unblocked(change: Change, _: IssueUnblocked) -> None:
 
 def _wait(change: Change, issue: Row, blocker_id: str, waits: bool) -> None:
     """Makes ``issue`` wait on ``blocker_id`` from this event on, or stop waiting on it."""
-    waiting_on = dict(loads(issue["waiting_on"]))
+    positions = dict(loads(issue["waiting_positions"]))
+    since = dict(loads(issue["waiting_since"]))
     if not waits:
-        if waiting_on.pop(blocker_id, None) is None:
+        if positions.pop(blocker_id, None) is None:
             return
+        since.pop(blocker_id, None)
     else:
-        waiting_on[blocker_id] = [change.event.position, change.at]
-    changes = {"waiting_on": dumps(waiting_on), "waiting": len(waiting_on)}
+        positions[blocker_id], since[blocker_id] = change.event.position, change.at
+    changes = {
+        "waiting_positions": dumps(positions),
+        "waiting_since": dumps(since),
+        "waiting": len(positions),
+    }
     change.update(ITEMS, (issue["item_id"],), changes)
 
 

@@ -234,7 +234,7 @@ def read_summary(
     moved_rows = []
     for values in moved:
         item = _row(values)
-        moves = [at for _, at in loads(item["due_move_events"]) if window[0] < at <= window[1]]
+        moves = [at for at in loads(item["due_move_times"]) if window[0] < at <= window[1]]
         if moves:
             moved_rows.append(_entry(item, moves=len(moves), due_date=item["due_date"]))
     blocked_rows = [_row(values) for values in blocked]
@@ -271,7 +271,7 @@ def read_summary(
                 _entry(
                     item,
                     reason=item["flagged_reason"],
-                    waiting_on=len(loads(item["waiting_on"]) or {}),
+                    waiting_on=int(item["waiting"] or 0),
                 )
                 for item in blocked_rows[:LISTED]
             ],

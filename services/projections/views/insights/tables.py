@@ -10,7 +10,7 @@ import orjson
 from services.projections.readmodel import Column, Index, Table
 
 NAME: Final = "insights"
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 OCCURRENCE: Final = "occurrence"
 # Statuses in which work has started and is not finished: an item's age runs in them.
@@ -147,17 +147,20 @@ ITEMS = Table(
         Column("estimate", "real"),
         Column("due_date"),
         Column("due_position", "int"),
-        # How often a set due date was changed to another (or cleared), and by which events:
-        # [[position, at], ...].
+        # How often a set due date was changed to another (or cleared): the events' positions
+        # and times (JSON lists, in order).
         Column("due_moves", "int"),
-        Column("due_move_events"),
+        Column("due_move_positions"),
+        Column("due_move_times"),
         Column("flagged", "bool"),
         Column("flagged_reason"),
         Column("flagged_at", "int"),
         Column("flagged_position", "int"),
-        # The open issues this one waits on ({id: [position, at]} of the dependency, or of the
-        # blocker's reopening), how many, and the issues that wait on this one.
-        Column("waiting_on"),
+        # The open issues this one waits on, each with the position and time of the event that
+        # made it wait (the dependency, or the blocker's reopening): {id: position}, {id: at};
+        # how many; and the issues that wait on this one.
+        Column("waiting_positions"),
+        Column("waiting_since"),
         Column("waiting", "int"),
         Column("blocks"),
         Column("created_at", "int"),

@@ -166,7 +166,8 @@ def due_date_churn(facts: Facts, rules: Rules) -> list[Insight]:
     for item in facts.items:
         if item["due_moves"] <= rules.due_moves:
             continue
-        moves = loads(item["due_move_events"])
+        positions = loads(item["due_move_positions"])
+        times = loads(item["due_move_times"])
         found.append(
             Insight(
                 kind="due_date_churn",
@@ -176,12 +177,12 @@ def due_date_churn(facts: Facts, rules: Rules) -> list[Insight]:
                     f"{item_name(item)} has had its due date moved {item['due_moves']} times; "
                     f"it is now due {item['due_date'] or 'on no date'}."
                 ),
-                since=moves[rules.due_moves][1],
+                since=times[rules.due_moves],
                 evidence=[
                     fact(
                         item_ref(item),
                         {"due_date": item["due_date"], "due_moves": item["due_moves"]},
-                        *(position for position, _ in moves),
+                        *positions,
                     )
                 ],
                 scopes=item_scopes(item),
@@ -207,11 +208,11 @@ def _risk(item: Row, today: date) -> tuple[int, dict[str, Any], list[int | None]
         starts.append(item["flagged_at"])
         positions.append(item["flagged_position"])
         words.append("blocked")
-    waiting_on = loads(item["waiting_on"]) or {}
+    waiting_on = loads(item["waiting_positions"]) or {}
     if waiting_on:
         values["waiting_on"] = sorted(waiting_on)
-        starts.append(min(at for _, at in waiting_on.values()))
-        positions.extend(position for position, _ in waiting_on.values())
+        starts.append(min(loads(item["waiting_since"]).values()))
+        positions.extend(waiting_on.values())
         count = len(waiting_on)
         words.append(f"waiting on {count} open issue{'s' if count != 1 else ''}")
     return min(starts), values, positions, words

@@ -9,7 +9,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from services.projections.views.insights.facts import Facts, day_micros
-from services.projections.views.insights.insight import DAY_MICROS, Insight, Severity, fact, ref
+from services.projections.views.insights.insight import (
+    DAY_MICROS,
+    Insight,
+    Severity,
+    counted,
+    fact,
+    ref,
+)
 from services.projections.views.insights.rules import Rules
 
 
@@ -30,6 +37,10 @@ class Load:
         self.since = max(self.since, since)
 
 
+# The waiting issues an idle team's evidence names, at most.
+EVIDENCE_ISSUES = 20
+
+
 def committed_load(facts: Facts, rules: Rules) -> tuple[dict[str, Load], dict[str, Load]]:
     """Committed work per member and per team (see ``facts._load_sql``)."""
     members: dict[str, Load] = {}
@@ -37,7 +48,9 @@ def committed_load(facts: Facts, rules: Rules) -> tuple[dict[str, Load], dict[st
     for assignee_id, team_id, items, points, estimated, changed, latest_due in facts.load:
         entered = 0
         if latest_due is not None:
-            entered = day_micros(date.fromisoformat(latest_due)) - rules.overload_days * DAY_MICROS
+            # Due before the window's end: in it from the day ``overload_days - 1`` before.
+            due = day_micros(date.fromisoformat(latest_due))
+            entered = due - (rules.overload_days - 1) * DAY_MICROS
         since = max(int(changed), entered)
         values = (int(items), float(points or 0.0), int(estimated), since)
         if assignee_id is not None:
@@ -98,7 +111,9 @@ def _overloaded(
         objects=[about],
         explanation=(
             f"{about['name']} has {load.points:g} points of work due within "
-            f"{rules.overload_days} days ({load.items} items): " + " and ".join(reasons) + "."
+            f"{rules.overload_days} days ({counted(load.items, 'item')}): "
+            + " and ".join(reasons)
+            + "."
         ),
         since=load.since,
         evidence=[
@@ -165,6 +180,11 @@ def overloaded(facts: Facts, rules: Rules) -> list[Insight]:
 def idle_capacity(facts: Facts, rules: Rules) -> list[Insight]:
     _, team_loads = committed_load(facts, rules)
     untriaged_total = sum(facts.triage_counts.values())
+    # The team's own waiting issues (as far as the scope read them), oldest first: evidence.
+    waiting: dict[str, list[int]] = {}
+    for item in sorted(facts.items, key=lambda item: item["created_position"]):
+        if item["status"] == "triage":
+            waiting.setdefault(item["team_id"], []).append(item["created_position"])
     found = []
     for team_id, team in facts.teams.items():
         if facts.scope.kind == "team" and team_id != facts.scope.id:
@@ -193,9 +213,8 @@ def idle_capacity(facts: Facts, rules: Rules) -> list[Insight]:
                     f"{team['name']} has {ratio:.0%} of its capacity committed for the next "
                     f"{rules.overload_days} days while {queue}."
                 ),
-                since=max(load.since, day_micros(facts.moment.today))
-                if own
-                else day_micros(facts.moment.today),
+                # Room and a queue are judged a day at a time.
+                since=day_micros(facts.moment.today),
                 evidence=[
                     fact(
                         about,
@@ -207,6 +226,8 @@ def idle_capacity(facts: Facts, rules: Rules) -> list[Insight]:
                             "untriaged_own": own,
                             "untriaged_total": untriaged_total,
                         },
+                        team["capacity_position"],
+                        *waiting.get(team_id, ())[:EVIDENCE_ISSUES],
                     )
                 ],
                 scopes=frozenset({("team", team_id)}),

@@ -49,7 +49,9 @@ ITEM_COLUMNS = (
     "assignee_id",
     "status",
     "priority",
+    "priority_position",
     "severity",
+    "severity_position",
     "estimate",
     "due_date",
     "due_position",
@@ -72,7 +74,6 @@ ITEM_COLUMNS = (
     "status_position",
     "last_event_at",
     "last_event_position",
-    "valid_from",
 )
 _STARTED_SQL = "('in_progress', 'in_review')"
 assert tuple(STARTED) == ("in_progress", "in_review")
@@ -197,7 +198,7 @@ def _load_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Statement:
         """The committed items meeting ``condition``, made after the rest so that its values
         follow the others'."""
         base = (
-            "SELECT i.assignee_id, i.team_id, i.estimate, i.valid_from, i.due_date "
+            "SELECT i.assignee_id, i.team_id, i.estimate, i.load_changed_at, i.due_date "
             f"FROM {q.table(ITEMS, 'i')} WHERE {q.visible('i')} AND i.is_open "
             "AND i.status <> 'triage' AND "
             f"((i.due_date IS NOT NULL AND i.due_date < {q.value(horizon)}) "
@@ -227,7 +228,8 @@ def _load_sql(q: Sql, scope: Scope, moment: Moment, rules: Rules) -> Statement:
         work = committed()
     sql = (
         "SELECT assignee_id, team_id, COUNT(*), SUM(estimate), COUNT(estimate), "
-        f"MAX(valid_from), MAX(due_date) FROM ({work}) AS committed GROUP BY assignee_id, team_id"
+        f"MAX(load_changed_at), MAX(due_date) FROM ({work}) AS committed "
+        "GROUP BY assignee_id, team_id"
     )
     return q.statement(sql)
 
@@ -295,14 +297,17 @@ def _direct_goal_work_sql(q: Sql, scope: Scope) -> Statement:
     return q.statement(sql + " GROUP BY l.goal_id, i.team_id, i.project_id")
 
 
-def _triage_goals_sql(q: Sql, scope: Scope) -> Statement:
-    """The goals issues waiting in triage are linked to directly."""
+def _item_goals_sql(q: Sql, scope: Scope) -> Statement:
+    """The goals issues waiting in triage serve directly (part of their score), and for a
+    goal's question every issue linked to it (the work it depends on)."""
     sql = (
         f"SELECT l.item_id, l.goal_id FROM {q.table(ITEM_GOALS, 'l')} "
         f"JOIN {q.table(ITEMS, 'i')} ON i.item_id = l.item_id AND {q.visible('i')} "
-        f"WHERE {q.visible('l')} AND i.is_open AND i.status = 'triage'{item_scope(q, scope)}"
+        f"WHERE {q.visible('l')} AND i.is_open AND (i.status = 'triage'{item_scope(q, scope)}"
     )
-    return q.statement(sql)
+    if scope.kind == "goal":
+        sql += f" OR l.goal_id = {q.value(scope.id)}"
+    return q.statement(sql + ")")
 
 
 def _weeks_sql(q: Sql, kind: str, moment: Moment) -> str:
@@ -403,7 +408,7 @@ class Facts:
     projects: dict[str, Row]
     project_goals: list[Row]
     direct_goal_work: list[tuple[str, str, str | None, int]]
-    triage_goals: dict[str, list[str]]
+    item_goals: dict[str, list[str]]
     teams: dict[str, Row]
     members: dict[str, Row]
     memberships: list[tuple[str, str]]
@@ -469,7 +474,7 @@ def read_facts(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules
         projects,
         project_goals,
         direct_goal_work,
-        triage_goals,
+        item_goals,
         teams,
         members,
         memberships,
@@ -487,7 +492,7 @@ def read_facts(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules
         _rows_sql(Sql(snapshot), PROJECTS, "p", " AND p.status NOT IN ('completed', 'cancelled')"),
         _rows_sql(Sql(snapshot), PROJECT_GOALS, "l"),
         _direct_goal_work_sql(Sql(snapshot), scope),
-        _triage_goals_sql(Sql(snapshot), scope),
+        _item_goals_sql(Sql(snapshot), scope),
         _rows_sql(Sql(snapshot), TEAMS, "t"),
         _rows_sql(Sql(snapshot), MEMBERS, "m"),
         _rows_sql(Sql(snapshot), MEMBERSHIPS, "ms"),
@@ -509,7 +514,7 @@ def read_facts(view: ViewRequest, snapshot: Snapshot, scope: Scope, rules: Rules
         projects=projects,
         project_goals=project_goals,
         direct_goal_work=direct_goal_work,
-        triage_goals=triage_goals,
+        item_goals=item_goals,
         teams=teams,
         members=members,
         memberships=memberships,
@@ -537,7 +542,7 @@ def _facts(
     projects: Rows = (),
     project_goals: Rows = (),
     direct_goal_work: Rows = (),
-    triage_goals: Rows = (),
+    item_goals: Rows = (),
     teams: Rows = (),
     members: Rows = (),
     memberships: Rows = (),
@@ -547,7 +552,7 @@ def _facts(
 ) -> Facts:
     """``Facts`` from the rows of the statements that read them (those not read: none)."""
     goals_of: dict[str, list[str]] = {}
-    for item_id, goal_id in triage_goals:
+    for item_id, goal_id in item_goals:
         goals_of.setdefault(item_id, []).append(goal_id)
     first = moment.first_sample_week
     weeks: dict[str, list[int]] = {}
@@ -578,7 +583,7 @@ def _facts(
         projects={row["project_id"]: row for row in _named(projects, PROJECTS.column_names)},
         project_goals=_named(project_goals, PROJECT_GOALS.column_names),
         direct_goal_work=[tuple(row) for row in direct_goal_work],
-        triage_goals=goals_of,
+        item_goals=goals_of,
         teams={row["team_id"]: row for row in _named(teams, TEAMS.column_names)},
         members={row["member_id"]: row for row in _named(members, MEMBERS.column_names)},
         memberships=[(team_id, member_id) for team_id, member_id in memberships],

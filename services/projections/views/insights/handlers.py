@@ -72,7 +72,12 @@ HANDLERS = EventHandlers()
 def team_created(change: Change, event: TeamCreated) -> None:
     change.put(
         TEAMS,
-        {"team_id": change.subject, "name": event.name, "weekly_capacity": event.weekly_capacity},
+        {
+            "team_id": change.subject,
+            "name": event.name,
+            "weekly_capacity": event.weekly_capacity,
+            "capacity_position": change.event.position,
+        },
     )
 
 
@@ -83,7 +88,8 @@ def team_renamed(change: Change, event: TeamRenamed) -> None:
 
 @HANDLERS.on(TeamCapacitySet)
 def team_capacity_set(change: Change, event: TeamCapacitySet) -> None:
-    change.update(TEAMS, (change.subject,), {"weekly_capacity": event.weekly_capacity})
+    changes = {"weekly_capacity": event.weekly_capacity, "capacity_position": change.event.position}
+    change.update(TEAMS, (change.subject,), changes)
 
 
 @HANDLERS.on(TeamMemberAdded)
@@ -347,7 +353,9 @@ def occurrence_scheduled(change: Change, event: OccurrenceScheduled) -> None:
             "status": "scheduled",
             "is_open": True,
             "priority": None,
+            "priority_position": None,
             "severity": None,
+            "severity_position": None,
             "estimate": event.estimate,
             "due_date": iso_date(event.due_date),
             "due_position": position,
@@ -374,6 +382,7 @@ def occurrence_scheduled(change: Change, event: OccurrenceScheduled) -> None:
             "finished_at": None,
             "last_event_at": at,
             "last_event_position": position,
+            "load_changed_at": at,
         },
     )
 
@@ -395,6 +404,7 @@ def _finish_occurrence(change: Change, occurrence_id: str, status: str) -> None:
             "finished_at": at,
             "last_event_at": at,
             "last_event_position": position,
+            "load_changed_at": at,
         },
     )
 

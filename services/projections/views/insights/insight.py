@@ -105,5 +105,10 @@ def days(micros: int | float) -> float:
     return round(micros / DAY_MICROS, 1)
 
 
+def counted(amount: float, unit: str) -> str:
+    """``amount`` of ``unit`` in words: "1 day", "2.5 days", "3 items"."""
+    return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"
+
+
 def moment(micros: int | None) -> datetime | None:
     return from_micros(micros) if micros is not None else None

@@ -18,6 +18,7 @@ from domain.issue import (
     IssueDueDateChanged,
     IssueEstimated,
     IssueLabelsChanged,
+    IssueLinked,
     IssueParentChanged,
     IssuePriorityChanged,
     IssueRetitled,
@@ -25,6 +26,7 @@ from domain.issue import (
     IssueTransitioned,
     IssueUnassigned,
     IssueUnblocked,
+    IssueUnlinked,
     IssueWatcherAdded,
     IssueWatcherRemoved,
 )
@@ -46,6 +48,10 @@ from services.projections.views.insights.tables import (
 __all__ = ["HANDLERS"]
 
 
+# What an item commits its owner to: a change to any of them moves their committed load.
+_LOAD_FIELDS = frozenset({"status", "assignee_id", "estimate", "due_date"})
+
+
 def _touch(change: Change, changes: dict[str, Any]) -> Row | None:
     """Changes the issue's row (and records the event as its latest activity); the row as it
     was, or ``None`` if there is no such issue."""
@@ -54,6 +60,8 @@ def _touch(change: Change, changes: dict[str, Any]) -> Row | None:
     if before is None:
         return None
     activity = {"last_event_at": change.at, "last_event_position": change.event.position}
+    if not _LOAD_FIELDS.isdisjoint(changes):
+        activity["load_changed_at"] = change.at
     change.update(ITEMS, key, {**changes, **activity})
     return before
 
@@ -75,7 +83,9 @@ def issue_created(change: Change, event: IssueCreated) -> None:
         "status": event.status,
         "is_open": event.status in OPEN_STATUSES,
         "priority": event.priority,
+        "priority_position": position,
         "severity": event.severity,
+        "severity_position": position if event.severity else None,
         "estimate": event.estimate,
         "due_date": iso_date(event.due_date),
         "due_position": position if event.due_date else None,
@@ -102,6 +112,7 @@ def issue_created(change: Change, event: IssueCreated) -> None:
         "finished_at": at if event.status in ("done", "cancelled") else None,
         "last_event_at": at,
         "last_event_position": position,
+        "load_changed_at": at,
     }
     change.put(ITEMS, row)
     for goal_id in event.goal_ids:
@@ -134,12 +145,13 @@ def issue_retitled(change: Change, event: IssueRetitled) -> None:
 
 @HANDLERS.on(IssuePriorityChanged)
 def issue_priority_changed(change: Change, event: IssuePriorityChanged) -> None:
-    _touch(change, {"priority": event.priority})
+    _touch(change, {"priority": event.priority, "priority_position": change.event.position})
 
 
 @HANDLERS.on(IssueSeverityChanged)
 def issue_severity_changed(change: Change, event: IssueSeverityChanged) -> None:
-    _touch(change, {"severity": event.severity})
+    position = change.event.position if event.severity else None
+    _touch(change, {"severity": event.severity, "severity_position": position})
 
 
 @HANDLERS.on(IssueEstimated)
@@ -295,6 +307,21 @@ def _complete(change: Change, finished: Row, items: int) -> None:
                    "items": 0, "points": 0.0}  # fmt: skip
         totals = {"items": row["items"] + items, "points": round(row["points"] + points, 9)}
         change.put(WEEKS, {**row, **totals})
+
+
+@HANDLERS.on(IssueLinked)
+def issue_linked(change: Change, event: IssueLinked) -> None:
+    if _touch(change, {}) is not None and event.target_kind == "goal":
+        _link_goal(change, change.subject, str(event.target_id))
+
+
+@HANDLERS.on(IssueUnlinked)
+def issue_unlinked(change: Change, event: IssueUnlinked) -> None:
+    if _touch(change, {}) is None:
+        return
+    key = (change.subject, str(event.target_id))
+    if change.get(ITEM_GOALS, key) is not None:
+        change.delete(ITEM_GOALS, key)
 
 
 def _record_finish(change: Change, issue: Row) -> Row:

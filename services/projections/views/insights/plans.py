@@ -237,7 +237,7 @@ def goal_at_risk(facts: Facts, rules: Rules, forecasts: Forecasts) -> list[Insig
         late_forecast = forecastable and (finish is None or finish > end_day)
         if late_forecast:
             reasons.append(
-                f"its linked work is 85% likely done only by {finish or 'beyond ten years'}, "
+                f"has linked work 85% likely done only by {finish or 'beyond ten years'}, "
                 f"after its period ends {goal['period_end']}"
             )
             since.append(max(_week_start_micros(facts), goal["activated_at"] or 0))

@@ -98,7 +98,8 @@ def _committed_items(
                 f"AND i.{column} = {q.value(about['id'])} AND "
                 f"((i.due_date IS NOT NULL AND i.due_date < {q.value(horizon)}) OR "
                 f"(i.due_date IS NULL AND i.status IN ('{STARTED[0]}', '{STARTED[1]}'))) "
-                f"ORDER BY i.estimate DESC, i.item_id LIMIT {q.value(OVERLOAD_EVIDENCE_ITEMS)}"
+                "ORDER BY COALESCE(i.estimate, 0) DESC, i.item_id "
+                f"LIMIT {q.value(OVERLOAD_EVIDENCE_ITEMS)}"
             )
         )
     for (insight, _), rows in zip(owners, view.fetch_each(*statements), strict=True):

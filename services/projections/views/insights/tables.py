@@ -10,7 +10,7 @@ import orjson
 from services.projections.readmodel import Column, Index, Table
 
 NAME: Final = "insights"
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 OCCURRENCE: Final = "occurrence"
 # Statuses in which work has started and is not finished: an item's age runs in them.
@@ -30,7 +30,12 @@ def loads(text: str | None) -> Any:
 TEAMS = Table(
     "in_team",
     ("team_id",),
-    (Column("team_id"), Column("name"), Column("weekly_capacity", "real")),
+    (
+        Column("team_id"),
+        Column("name"),
+        Column("weekly_capacity", "real"),
+        Column("capacity_position", "int"),
+    ),
 )
 MEMBERS = Table(
     "in_member",
@@ -143,7 +148,9 @@ ITEMS = Table(
         Column("status"),
         Column("is_open", "bool"),
         Column("priority"),
+        Column("priority_position", "int"),
         Column("severity"),
+        Column("severity_position", "int"),
         Column("estimate", "real"),
         Column("due_date"),
         Column("due_position", "int"),
@@ -177,6 +184,9 @@ ITEMS = Table(
         Column("finished_at", "int"),
         Column("last_event_at", "int"),
         Column("last_event_position", "int"),
+        # The last change to what the item commits its owner to (status, assignee, estimate,
+        # due date): when a member's or team's committed load last moved.
+        Column("load_changed_at", "int"),
     ),
     indexes=(
         ("team_id", "item_id"),

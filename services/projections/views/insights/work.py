@@ -13,6 +13,7 @@ from services.projections.views.insights.insight import (
     DAY_MICROS,
     Insight,
     Severity,
+    counted,
     days,
     fact,
     moment,
@@ -42,10 +43,15 @@ def item_ref(item: Row) -> dict[str, Any]:
     return ref(kind, item["item_id"], item_name(item))
 
 
-def item_scopes(item: Row) -> frozenset[tuple[str, str]]:
+def item_scopes(facts: Facts, item: Row) -> frozenset[tuple[str, str]]:
+    """An item belongs to its team, project and assignee, and to the goals it serves (directly,
+    or through its project) when a goal's question reads them."""
     scopes = {("team", item["team_id"])}
+    scopes.update(("goal", goal_id) for goal_id in facts.item_goals.get(item["item_id"], ()))
     if item["project_id"]:
         scopes.add(("project", item["project_id"]))
+        for goal_id in facts.goals_of_project.get(item["project_id"], ()):
+            scopes.add(("goal", goal_id))
     if item["assignee_id"]:
         scopes.add(("member", item["assignee_id"]))
     return frozenset(scopes)
@@ -54,7 +60,7 @@ def item_scopes(item: Row) -> frozenset[tuple[str, str]]:
 def _stale_details(facts: Facts, item: Row, idle: int) -> tuple[str, list[dict[str, Any]]]:
     assignee = facts.member_name(item["assignee_id"]) or "its assignee"
     sentence = (
-        f"{item_name(item)} has had no activity for {days(idle):g} days while assigned to "
+        f"{item_name(item)} has had no activity for {counted(days(idle), 'day')} while assigned to "
         f"{assignee} ({item['status']})."
     )
     values = {
@@ -82,7 +88,7 @@ def stale_work(facts: Facts, rules: Rules) -> list[Insight]:
                 severity="critical" if idle >= 2 * threshold else "warning",
                 objects=[item_ref(item), ref("member", item["assignee_id"], assignee)],
                 since=item["last_event_at"] + threshold,
-                scopes=item_scopes(item),
+                scopes=item_scopes(facts, item),
                 details=partial(_stale_details, facts, item, idle),
             )
         )
@@ -123,8 +129,8 @@ def _aging_details(
     team_id = item["team_id"]
     team = facts.team_name(team_id) or "its team"
     sentence = (
-        f"{item_name(item)} has been in progress for {days(age):g} days, longer than {limit} "
-        f"at {team}."
+        f"{item_name(item)} has been in progress for {counted(days(age), 'day')}, longer "
+        f"than {limit} at {team}."
     )
     values = {"status": item["status"], "started_at": moment(started), "age_days": days(age)}
     return sentence, [
@@ -154,7 +160,7 @@ def aging_work(facts: Facts, rules: Rules) -> list[Insight]:
                 severity=severity,
                 objects=[item_ref(item)],
                 since=started + warning,
-                scopes=item_scopes(item),
+                scopes=item_scopes(facts, item),
                 details=partial(_aging_details, facts, item, started, age, severity, basis),
             )
         )
@@ -185,7 +191,7 @@ def due_date_churn(facts: Facts, rules: Rules) -> list[Insight]:
                         *positions,
                     )
                 ],
-                scopes=item_scopes(item),
+                scopes=item_scopes(facts, item),
             )
         )
     return found
@@ -202,7 +208,7 @@ def _risk(item: Row, today: date) -> tuple[int, dict[str, Any], list[int | None]
         values |= {"due_date": item["due_date"], "days_overdue": (today - due).days}
         starts.append(day_micros(due) + DAY_MICROS)
         positions.append(item["due_position"])
-        words.append(f"{(today - due).days} days overdue")
+        words.append(f"{counted((today - due).days, 'day')} overdue")
     if item["flagged"]:
         values |= {"blocked": True, "blocked_reason": item["flagged_reason"]}
         starts.append(item["flagged_at"])
@@ -210,16 +216,18 @@ def _risk(item: Row, today: date) -> tuple[int, dict[str, Any], list[int | None]
         words.append("blocked")
     waiting_on = loads(item["waiting_positions"]) or {}
     if waiting_on:
+        words = [word for word in words if word != "blocked"]
         values["waiting_on"] = sorted(waiting_on)
         starts.append(min(loads(item["waiting_since"]).values()))
         positions.extend(waiting_on.values())
         count = len(waiting_on)
-        words.append(f"waiting on {count} open issue{'s' if count != 1 else ''}")
+        waits = f"waiting on {counted(count, 'open issue')}"
+        words.append(f"blocked and {waits}" if item["flagged"] else waits)
     return min(starts), values, positions, words
 
 
 def _goal_work_details(
-    facts: Facts, item: Row, goals: list[tuple[Row, int, str]]
+    facts: Facts, item: Row, goals: list[tuple[Row, list[int], list[str]]]
 ) -> tuple[str, list[dict[str, Any]]]:
     _, values, positions, words = _risk(item, facts.moment.today)
     titles = ", ".join(f"'{goal['title']}'" for goal, _, _ in goals)
@@ -233,43 +241,51 @@ def _goal_work_details(
         *(
             fact(
                 ref("goal", goal["goal_id"], goal["title"]),
-                {"status": goal["status"], "linked_through": via},
-                linked_position,
+                {"status": goal["status"], "linked_through": ways},
+                *linked,
                 goal["activated_position"],
             )
-            for goal, linked_position, via in goals
+            for goal, linked, ways in goals
         ),
     ]
 
 
+def _overdue_and_blocked(item: Row, today: date) -> bool:
+    overdue = item["due_date"] is not None and item["due_date"] < today.isoformat()
+    return overdue and (bool(item["flagged"]) or int(item["waiting"] or 0) > 0)
+
+
 def work_on_goal_at_risk(facts: Facts, rules: Rules) -> list[Insight]:
     del rules
-    by_item: dict[str, tuple[Row, list[tuple[str, int, int, str]]]] = {}
+    by_item: dict[str, tuple[Row, dict[str, list[tuple[int, int, str]]]]] = {}
     for item, goal_id, linked_at, linked_position, via in facts.goal_work:
-        entry = by_item.setdefault(item["item_id"], (item, []))
-        entry[1].append((goal_id, linked_at, linked_position, via))
+        entry = by_item.setdefault(item["item_id"], (item, {}))
+        entry[1].setdefault(goal_id, []).append((linked_at, linked_position, via))
     found = []
     for item, links in by_item.values():
-        risk_since, _, _, words = _risk(item, facts.moment.today)
-        goals: list[tuple[Row, int, str]] = []
+        risk_since, _, _, _ = _risk(item, facts.moment.today)
+        goals: list[tuple[Row, list[int], list[str]]] = []
         holds = []
-        for goal_id, linked_at, linked_position, via in sorted(links):
+        # A goal the issue serves both directly and through its project is one goal, linked
+        # since the first of the two.
+        for goal_id, ways in sorted(links.items()):
             goal = facts.goals.get(goal_id)
             if goal is None:
                 continue
-            goals.append((goal, linked_position, via))
-            holds.append(max(risk_since, linked_at, goal["activated_at"] or 0))
+            positions = sorted(position for _, position, _ in ways)
+            goals.append((goal, positions, sorted({via for _, _, via in ways})))
+            linked = min(linked_at for linked_at, _, _ in ways)
+            holds.append(max(risk_since, linked, goal["activated_at"] or 0))
         if not goals:
             continue
-        scopes = set(item_scopes(item)) | {("goal", goal["goal_id"]) for goal, _, _ in goals}
+        scopes = set(item_scopes(facts, item)) | {("goal", goal["goal_id"]) for goal, _, _ in goals}
+        about = [ref("goal", goal["goal_id"], goal["title"]) for goal, _, _ in goals]
+        critical = _overdue_and_blocked(item, facts.moment.today)
         found.append(
             Insight(
                 kind="work_on_goal_at_risk",
-                severity="critical" if len(words) > 1 else "warning",
-                objects=[
-                    item_ref(item),
-                    *(ref("goal", g["goal_id"], g["title"]) for g, _, _ in goals),
-                ],
+                severity="critical" if critical else "warning",
+                objects=[item_ref(item), *about],
                 since=min(holds),
                 scopes=frozenset(scopes),
                 details=partial(_goal_work_details, facts, item, goals),
@@ -279,7 +295,7 @@ def work_on_goal_at_risk(facts: Facts, rules: Rules) -> list[Insight]:
 
 
 def _active_goals_of(facts: Facts, item: Row) -> list[str]:
-    linked = set(facts.triage_goals.get(item["item_id"], ()))
+    linked = set(facts.item_goals.get(item["item_id"], ()))
     if item["project_id"]:
         linked |= set(facts.goals_of_project.get(item["project_id"], ()))
     return sorted(goal_id for goal_id in linked if goal_id in facts.goals)
@@ -324,15 +340,15 @@ def triage(facts: Facts, rules: Rules) -> list[Insight]:
             if present
         ]
         why = f" ({', '.join(reasons)})" if reasons else ""
-        scopes = set(item_scopes(item)) | {("goal", goal_id) for goal_id in goals}
+        scopes = set(item_scopes(facts, item)) | {("goal", goal_id) for goal_id in goals}
         found.append(
             Insight(
                 kind="triage",
                 severity=severity,
                 objects=[item_ref(item)],
                 explanation=(
-                    f"{item_name(item)} has waited in triage for {days(waited):g} days and "
-                    f"scores {total}{why}."
+                    f"{item_name(item)} has waited in triage for "
+                    f"{counted(days(waited), 'day')} and scores {total}{why}."
                 ),
                 since=item["status_since"],
                 evidence=[
@@ -349,6 +365,8 @@ def triage(facts: Facts, rules: Rules) -> list[Insight]:
                         },
                         item["created_position"],
                         item["status_position"],
+                        item["severity_position"],
+                        item["priority_position"],
                     )
                 ],
                 scopes=frozenset(scopes),

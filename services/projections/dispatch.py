@@ -82,6 +82,16 @@ class EventHandlers:
         self._every = handler
         return handler
 
+    def include(self, other: EventHandlers) -> None:
+        """Adds ``other``'s handlers to these: a view whose handlers live in several modules
+        gathers them in one."""
+        if self._every is not None or other._every is not None:
+            raise ValueError("a view that reads every event with one handler includes no others")
+        overlap = self._by_class.keys() & other._by_class.keys()
+        if overlap:
+            raise ValueError(f"two handlers for {sorted(c.__name__ for c in overlap)}")
+        self._by_class.update(other._by_class)
+
     def registered(self) -> dict[object, Callable[[Change, Any], None]]:
         """Each handler by what it reads: its event class, or ``DomainEvent`` (every event) for
         the one registered with ``on_every``."""

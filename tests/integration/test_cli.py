@@ -18,7 +18,7 @@ from services.projections.runner import read_state
 from tests.conftest import bearer, wait_until
 from tests.stream.conftest import free_port
 
-VIEWS = ("entities", "history", "portfolio", "queue", "workload")
+VIEWS = ("entities", "history", "insights", "portfolio", "queue", "workload")
 
 
 @pytest.fixture

@@ -80,7 +80,14 @@ def test_a_service_whose_views_keep_up_is_ready(client: TestClient, runtime: Run
     assert status == 200
     assert body["status"] == "ready"
     assert body["reasons"] == []
-    assert set(body["views"]) == {"entities", "history", "portfolio", "queue", "workload"}
+    assert set(body["views"]) == {
+        "entities",
+        "history",
+        "insights",
+        "portfolio",
+        "queue",
+        "workload",
+    }
 
 
 @pytest.mark.usefixtures("settings_of_the_store")

@@ -17,16 +17,11 @@ gives the same insights, and a rebuilt view the same as the live one. Thresholds
 
 from __future__ import annotations
 
-from services.infrastructure.http import Routes
 from services.projections.dispatch import View
-from services.projections.views.insights import routes, summary_routes
-from services.projections.views.insights.item_handlers import HANDLERS
+from services.projections.views.insights.handlers import HANDLERS
+from services.projections.views.insights.routes import router
 from services.projections.views.insights.tables import NAME, SCHEMA_VERSION, TABLES
 
 PROJECTION = View(NAME, SCHEMA_VERSION, TABLES, HANDLERS)
-
-router = Routes()
-router.include_router(routes.router)
-router.include_router(summary_routes.router)
 
 __all__ = ["NAME", "PROJECTION", "router"]

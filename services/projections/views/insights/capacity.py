@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from services.projections.views.insights.facts import Facts, day_micros
+from services.projections.views.insights.facts import Facts
 from services.projections.views.insights.insight import (
     DAY_MICROS,
     Insight,
@@ -18,6 +18,7 @@ from services.projections.views.insights.insight import (
     ref,
 )
 from services.projections.views.insights.rules import Rules
+from services.projections.views.insights.statements import day_micros
 
 
 @dataclass

@@ -23,11 +23,11 @@ from services.infrastructure.http import ProblemError
 from services.infrastructure.store import Statement
 from services.projections.query import ViewRequest
 from services.projections.readmodel import Snapshot, Table, from_micros
-from services.projections.views.insights.facts import Moment, Sql, day_micros
 from services.projections.views.insights.insight import DAY_MICROS
 from services.projections.views.insights.measures import iso_week, percentile, week_starts, weekly
 from services.projections.views.insights.rules import Rules
 from services.projections.views.insights.scope import Scope
+from services.projections.views.insights.statements import Moment, Sql, day_micros
 from services.projections.views.insights.tables import (
     COMPLETIONS,
     FINISHED,

@@ -1,5 +1,6 @@
-"""How teams, members, goals, projects and operations change the insights' facts; issues are in
-``item_handlers``. Events without a handler change nothing."""
+"""How teams, members, goals, projects and operations change the insights' facts, and the view's
+handlers (``HANDLERS``), issues' from ``item_handlers`` included. Events without a handler
+change nothing."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ from domain.team import (
 )
 from services.projections.dispatch import Change, EventHandlers
 from services.projections.readmodel import iso_date
+from services.projections.views.insights.item_handlers import ITEM_HANDLERS
 from services.projections.views.insights.tables import (
     GOALS,
     ITEMS,
@@ -417,3 +419,6 @@ def occurrence_completed(change: Change, event: OccurrenceCompleted) -> None:
 @HANDLERS.on(OccurrenceSkipped)
 def occurrence_skipped(change: Change, event: OccurrenceSkipped) -> None:
     _finish_occurrence(change, str(event.occurrence_id), "skipped")
+
+
+HANDLERS.include(ITEM_HANDLERS)

@@ -30,9 +30,8 @@ from domain.issue import (
     IssueWatcherAdded,
     IssueWatcherRemoved,
 )
-from services.projections.dispatch import Change
+from services.projections.dispatch import Change, EventHandlers
 from services.projections.readmodel import Row, from_micros, iso_date
-from services.projections.views.insights.handlers import HANDLERS
 from services.projections.views.insights.measures import week_start
 from services.projections.views.insights.tables import (
     COMPLETIONS,
@@ -45,7 +44,8 @@ from services.projections.views.insights.tables import (
     loads,
 )
 
-__all__ = ["HANDLERS"]
+# Gathered into the view's handlers by ``handlers``.
+ITEM_HANDLERS = EventHandlers()
 
 
 # What an item commits its owner to: a change to any of them moves their committed load.
@@ -66,7 +66,7 @@ def _touch(change: Change, changes: dict[str, Any]) -> Row | None:
     return before
 
 
-@HANDLERS.on(IssueCreated)
+@ITEM_HANDLERS.on(IssueCreated)
 def issue_created(change: Change, event: IssueCreated) -> None:
     at, position = change.at, change.event.position
     issue_id = change.subject
@@ -123,53 +123,71 @@ def issue_created(change: Change, event: IssueCreated) -> None:
         _complete(change, _record_finish(change, row), 1)
 
 
-def _activity(change: Change, _: object) -> None:
+# Events that change nothing the insights judge, but are activity on the issue.
+
+
+@ITEM_HANDLERS.on(IssueDescriptionChanged)
+def issue_description_changed(change: Change, _: IssueDescriptionChanged) -> None:
     _touch(change, {})
 
 
-for _event_class in (
-    IssueDescriptionChanged,
-    IssueLabelsChanged,
-    IssueParentChanged,
-    IssueCommented,
-    IssueWatcherAdded,
-    IssueWatcherRemoved,
-):
-    HANDLERS.on(_event_class)(_activity)
+@ITEM_HANDLERS.on(IssueLabelsChanged)
+def issue_labels_changed(change: Change, _: IssueLabelsChanged) -> None:
+    _touch(change, {})
 
 
-@HANDLERS.on(IssueRetitled)
+@ITEM_HANDLERS.on(IssueParentChanged)
+def issue_parent_changed(change: Change, _: IssueParentChanged) -> None:
+    _touch(change, {})
+
+
+@ITEM_HANDLERS.on(IssueCommented)
+def issue_commented(change: Change, _: IssueCommented) -> None:
+    _touch(change, {})
+
+
+@ITEM_HANDLERS.on(IssueWatcherAdded)
+def issue_watcher_added(change: Change, _: IssueWatcherAdded) -> None:
+    _touch(change, {})
+
+
+@ITEM_HANDLERS.on(IssueWatcherRemoved)
+def issue_watcher_removed(change: Change, _: IssueWatcherRemoved) -> None:
+    _touch(change, {})
+
+
+@ITEM_HANDLERS.on(IssueRetitled)
 def issue_retitled(change: Change, event: IssueRetitled) -> None:
     _touch(change, {"title": event.title})
 
 
-@HANDLERS.on(IssuePriorityChanged)
+@ITEM_HANDLERS.on(IssuePriorityChanged)
 def issue_priority_changed(change: Change, event: IssuePriorityChanged) -> None:
     _touch(change, {"priority": event.priority, "priority_position": change.event.position})
 
 
-@HANDLERS.on(IssueSeverityChanged)
+@ITEM_HANDLERS.on(IssueSeverityChanged)
 def issue_severity_changed(change: Change, event: IssueSeverityChanged) -> None:
     position = change.event.position if event.severity else None
     _touch(change, {"severity": event.severity, "severity_position": position})
 
 
-@HANDLERS.on(IssueEstimated)
+@ITEM_HANDLERS.on(IssueEstimated)
 def issue_estimated(change: Change, event: IssueEstimated) -> None:
     _touch(change, {"estimate": event.estimate})
 
 
-@HANDLERS.on(IssueAssigned)
+@ITEM_HANDLERS.on(IssueAssigned)
 def issue_assigned(change: Change, event: IssueAssigned) -> None:
     _touch(change, {"assignee_id": str(event.assignee_id)})
 
 
-@HANDLERS.on(IssueUnassigned)
+@ITEM_HANDLERS.on(IssueUnassigned)
 def issue_unassigned(change: Change, _: IssueUnassigned) -> None:
     _touch(change, {"assignee_id": None})
 
 
-@HANDLERS.on(IssueDueDateChanged)
+@ITEM_HANDLERS.on(IssueDueDateChanged)
 def issue_due_date_changed(change: Change, event: IssueDueDateChanged) -> None:
     issue = change.get(ITEMS, (change.subject,))
     if issue is None:
@@ -188,7 +206,7 @@ def issue_due_date_changed(change: Change, event: IssueDueDateChanged) -> None:
     _touch(change, changes)
 
 
-@HANDLERS.on(IssueBlocked)
+@ITEM_HANDLERS.on(IssueBlocked)
 def issue_blocked(change: Change, event: IssueBlocked) -> None:
     _touch(
         change,
@@ -201,7 +219,7 @@ def issue_blocked(change: Change, event: IssueBlocked) -> None:
     )
 
 
-@HANDLERS.on(IssueUnblocked)
+@ITEM_HANDLERS.on(IssueUnblocked)
 def issue_unblocked(change: Change, _: IssueUnblocked) -> None:
     changes = {"flagged": False, "flagged_reason": None, "flagged_at": None}
     _touch(change, changes | {"flagged_position": None})
@@ -225,7 +243,7 @@ def _wait(change: Change, issue: Row, blocker_id: str, waits: bool) -> None:
     change.update(ITEMS, (issue["item_id"],), changes)
 
 
-@HANDLERS.on(IssueDependencyAdded)
+@ITEM_HANDLERS.on(IssueDependencyAdded)
 def issue_dependency_added(change: Change, event: IssueDependencyAdded) -> None:
     issue = _touch(change, {})
     blocker_id = str(event.blocked_by_id)
@@ -242,7 +260,7 @@ def issue_dependency_added(change: Change, event: IssueDependencyAdded) -> None:
             _wait(change, current, blocker_id, True)
 
 
-@HANDLERS.on(IssueDependencyRemoved)
+@ITEM_HANDLERS.on(IssueDependencyRemoved)
 def issue_dependency_removed(change: Change, event: IssueDependencyRemoved) -> None:
     issue = _touch(change, {})
     blocker_id = str(event.blocked_by_id)
@@ -309,13 +327,13 @@ def _complete(change: Change, finished: Row, items: int) -> None:
         change.put(WEEKS, {**row, **totals})
 
 
-@HANDLERS.on(IssueLinked)
+@ITEM_HANDLERS.on(IssueLinked)
 def issue_linked(change: Change, event: IssueLinked) -> None:
     if _touch(change, {}) is not None and event.target_kind == "goal":
         _link_goal(change, change.subject, str(event.target_id))
 
 
-@HANDLERS.on(IssueUnlinked)
+@ITEM_HANDLERS.on(IssueUnlinked)
 def issue_unlinked(change: Change, event: IssueUnlinked) -> None:
     if _touch(change, {}) is None:
         return
@@ -340,7 +358,7 @@ def _record_finish(change: Change, issue: Row) -> Row:
     return finished
 
 
-@HANDLERS.on(IssueTransitioned)
+@ITEM_HANDLERS.on(IssueTransitioned)
 def issue_transitioned(change: Change, event: IssueTransitioned) -> None:
     issue = change.get(ITEMS, (change.subject,))
     if issue is None:

@@ -13,7 +13,7 @@ from typing import Any
 from services.projections.forecast import MAX_WEEKS, Forecast, InsufficientData
 from services.projections.forecast import forecasts as forecasts_at_pace
 from services.projections.readmodel import Row
-from services.projections.views.insights.facts import Facts, day_micros
+from services.projections.views.insights.facts import Facts
 from services.projections.views.insights.insight import (
     DAY_MICROS,
     Insight,
@@ -22,6 +22,7 @@ from services.projections.views.insights.insight import (
     ref,
 )
 from services.projections.views.insights.rules import Rules
+from services.projections.views.insights.statements import day_micros
 from services.projections.views.insights.tables import loads
 
 GOAL_FORECAST_SHARE = 0.85

@@ -17,11 +17,12 @@ from services.projections.views.insights.capacity import (
     operation_unhealthy,
     overloaded,
 )
-from services.projections.views.insights.facts import ITEM_COLUMNS, Facts, Sql, read_facts
+from services.projections.views.insights.facts import Facts, read_facts
 from services.projections.views.insights.insight import KINDS, Insight, fact
 from services.projections.views.insights.plans import Forecasts, goal_at_risk, project_slipping
 from services.projections.views.insights.rules import Rules
 from services.projections.views.insights.scope import Scope
+from services.projections.views.insights.statements import ITEM_COLUMNS, Sql
 from services.projections.views.insights.tables import ITEMS, STARTED
 from services.projections.views.insights.work import (
     aging_work,

@@ -1,11 +1,11 @@
-"""The insights' routes: ``GET /v1/insights`` and ``GET /v1/flow``; summaries are in
-``services.projections.views.insights.summary_routes``."""
+"""The insights' routes: ``GET /v1/insights`` and ``GET /v1/flow`` here, and
+``GET /v1/summaries`` from ``summary_routes``, all on one router."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Query
 from fastapi.responses import Response
 
 from contracts.views.flow import Flow
@@ -13,24 +13,16 @@ from contracts.views.insights import InsightKind, Insights, InsightSeverity
 from services.infrastructure.http import Routes, problem_responses
 from services.projections.query import DEFAULT_LIMIT, Cursor, Limit, View, decode_cursor_of
 from services.projections.readmodel import Snapshot
+from services.projections.views.insights import summary_routes
 from services.projections.views.insights.flow import group_kinds, read_flow
 from services.projections.views.insights.insight import KINDS
+from services.projections.views.insights.parameters import InsightRules, ScopeText
 from services.projections.views.insights.queries import read_insights
-from services.projections.views.insights.rules import Rules
-from services.projections.views.insights.scope import SCOPE_DESCRIPTION, SCOPE_PATTERN, Scope
+from services.projections.views.insights.scope import Scope
 from services.projections.views.insights.tables import NAME
 
-
-def rules_of(request: Request) -> Rules:
-    return Rules.of(request.app.state.settings)
-
-
-InsightRules = Annotated[Rules, Depends(rules_of)]
-ScopeText = Annotated[
-    str, Query(pattern=SCOPE_PATTERN, max_length=48, description=SCOPE_DESCRIPTION)
-]
-
 router = Routes(tags=["insights"])
+router.include_router(summary_routes.router)
 
 
 @router.get("/insights", response_model=Insights, responses=problem_responses(400, 404, 409))

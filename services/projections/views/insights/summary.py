@@ -11,18 +11,13 @@ from typing import Any, Final
 from services.infrastructure.store import Statement
 from services.projections.query import ViewRequest
 from services.projections.readmodel import Row, Snapshot, micros
-from services.projections.views.insights.facts import (
-    ITEM_COLUMNS,
-    Facts,
-    Sql,
-    item_scope,
-    read_plans,
-)
+from services.projections.views.insights.facts import Facts, read_plans
 from services.projections.views.insights.insight import KINDS, Insight
 from services.projections.views.insights.plans import Forecasts, goal_scopes
 from services.projections.views.insights.queries import insights_at
 from services.projections.views.insights.rules import Rules
 from services.projections.views.insights.scope import Scope
+from services.projections.views.insights.statements import ITEM_COLUMNS, Sql, item_scope
 from services.projections.views.insights.tables import (
     ITEM_GOALS,
     ITEMS,

@@ -13,7 +13,7 @@ from contracts.views.summary import Summary
 from services.infrastructure.http import ProblemError, Routes, problem_responses
 from services.projections.query import View
 from services.projections.readmodel import Snapshot
-from services.projections.views.insights.routes import InsightRules, ScopeText
+from services.projections.views.insights.parameters import InsightRules, ScopeText
 from services.projections.views.insights.scope import Scope
 from services.projections.views.insights.summary import read_summary
 from services.projections.views.insights.summary_text import render

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, Final
 
 from services.projections.readmodel import Row
-from services.projections.views.insights.facts import Facts, day_micros
+from services.projections.views.insights.facts import Facts
 from services.projections.views.insights.insight import (
     DAY_MICROS,
     Insight,
@@ -20,6 +20,7 @@ from services.projections.views.insights.insight import (
     ref,
 )
 from services.projections.views.insights.rules import Rules
+from services.projections.views.insights.statements import day_micros
 from services.projections.views.insights.tables import OCCURRENCE, STARTED, loads
 
 # The parts of a triage score: what an issue's severity and priority add, each active goal and

@@ -1,0 +1,20 @@
+"""What every insights route takes: the rules from the settings, and a scope."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from services.projections.views.insights.rules import Rules
+from services.projections.views.insights.scope import SCOPE_DESCRIPTION, SCOPE_PATTERN
+
+
+def rules_of(request: Request) -> Rules:
+    return Rules.of(request.app.state.settings)
+
+
+InsightRules = Annotated[Rules, Depends(rules_of)]
+ScopeText = Annotated[
+    str, Query(pattern=SCOPE_PATTERN, max_length=48, description=SCOPE_DESCRIPTION)
+]

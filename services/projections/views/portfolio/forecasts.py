@@ -20,7 +20,13 @@ from services.projections.forecast import (
 )
 from services.projections.query import ViewRequest
 from services.projections.readmodel import Snapshot, micros
-from services.projections.views.portfolio.tables import COMPLETIONS, PROJECTS, TALLIES, TEAMS
+from services.projections.views.portfolio.tables import (
+    COMPLETIONS,
+    PROJECTS,
+    TALLIES,
+    TEAM_DAYS,
+    TEAMS,
+)
 
 # Past weeks whose throughput the forecast draws from, unless the query asks otherwise.
 DEFAULT_SAMPLE_WEEKS = 12
@@ -35,28 +41,21 @@ def _iso_week(start: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-WEEK_MICROS = 7 * 86_400 * 1_000_000
-
-
-def sample_window(today: date, sample_weeks: int) -> tuple[date, int, int]:
-    """The first sample week's Monday, and the window of whole weeks before this one (its start
-    and end in microseconds): the week under way has not shown its pace yet."""
-    first = week_start(today) - timedelta(weeks=sample_weeks)
-    since = micros(datetime.combine(first, datetime.min.time(), UTC))
-    until = micros(datetime.combine(week_start(today), datetime.min.time(), UTC))
-    return first, since, until
+EPOCH_DAY = date(1970, 1, 1)
 
 
 def weekly_items_sql(snapshot: Snapshot, today: date, sample_weeks: int) -> Statement:
     """Every team's issues finished (net of reopened ones) in each sample week, summed by the
-    database: ``(team_id, week number, items)``."""
-    _, since, until = sample_window(today, sample_weeks)
+    database from the teams' days (whole weeks are whole days): ``(team_id, week number,
+    items)``."""
+    first = week_start(today) - timedelta(weeks=sample_weeks)
+    first_day = (first - EPOCH_DAY).days
+    this_week = (week_start(today) - EPOCH_DAY).days
     sql = (
-        f"SELECT team_id, (occurred - %s) / {WEEK_MICROS}, SUM(items) "
-        f"FROM {snapshot.name(COMPLETIONS)} WHERE occurred >= %s AND occurred < %s "
-        "GROUP BY 1, 2"
+        f"SELECT team_id, (day - %s) / 7, SUM(items) FROM {snapshot.name(TEAM_DAYS)} "
+        "WHERE day >= %s AND day < %s AND valid_to IS NULL GROUP BY 1, 2"
     )
-    return Statement(sql, [since, since, until])
+    return Statement(sql, [first_day, first_day, this_week])
 
 
 def team_samples(rows: list[tuple[Any, ...]], sample_weeks: int) -> dict[str, list[int]]:

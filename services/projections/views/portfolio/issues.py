@@ -152,7 +152,11 @@ def _credit_completion(change: Change, issue: Row, credit: float, items: int) ->
     day_key = (issue["team_id"], at // DAY_MICROS)
     day = change.get(TEAM_DAYS, day_key)
     completed = (day["completed"] if day else 0.0) + credit
-    change.put(TEAM_DAYS, {"team_id": day_key[0], "day": day_key[1], "completed": completed})
+    finished = (day["items"] if day else 0) + items
+    change.put(
+        TEAM_DAYS,
+        {"team_id": day_key[0], "day": day_key[1], "completed": completed, "items": finished},
+    )
 
 
 def depend(change: Change, blocker_id: str, *, added: bool) -> None:

@@ -11,7 +11,7 @@ from domain.issue import KINDS, PRIORITIES
 from services.projections.readmodel import Column, Table
 
 NAME: Final = "portfolio"
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 
 # A tally's open due dates travel through the shares as ``due:<date>`` entries.
 DUE: Final = "due:"
@@ -146,15 +146,21 @@ COMPLETIONS = Table(
     versioned=False,
     indexes=(("occurred", "team_id", "estimate"), ("team_id", "occurred", "items")),
 )
-# Completed estimate per team and UTC day (days since the epoch). A team's pace over the last
-# weeks sums whole days from here and only the two partial days at its ends from completions,
+# Completed estimate and issues (net of reopened ones) per team and UTC day (days since the
+# epoch). A team's pace over the last weeks sums whole days from here and only the two partial
+# days at its ends from completions, and its forecast's weekly samples sum whole weeks of days,
 # so a portfolio reads a few thousand rows instead of every completion in the window.
 TEAM_DAYS = Table(
     "pf_team_day",
     ("team_id", "day"),
-    (Column("team_id"), Column("day", "int"), Column("completed", "real")),
+    (
+        Column("team_id"),
+        Column("day", "int"),
+        Column("completed", "real"),
+        Column("items", "int"),
+    ),
     latest_only=True,
-    indexes=(("day", "team_id", "completed"),),
+    indexes=(("day", "team_id", "completed", "items"),),
 )
 
 TABLES: Final = (

@@ -69,13 +69,34 @@ def _week_start_micros(facts: Facts) -> int:
     return day_micros(facts.moment.week_start)
 
 
+def project_scopes(facts: Facts, project: Row) -> frozenset[tuple[str, str]]:
+    """A project belongs to itself, its team, its owner and the goals it serves."""
+    return frozenset(
+        {
+            ("project", project["project_id"]),
+            ("team", project["team_id"]),
+            ("member", project["owner_id"]),
+            *(
+                ("goal", goal_id)
+                for goal_id in facts.goals_of_project.get(project["project_id"], ())
+            ),
+        }
+    )
+
+
 def project_slipping(facts: Facts, rules: Rules, forecasts: Forecasts) -> list[Insight]:
+    # Only the scope's projects are forecast: a team's question forecasts its own.
+    projects = [
+        (project, scopes)
+        for project in facts.projects.values()
+        if facts.scope.covers(scopes := project_scopes(facts, project))
+    ]
     wanted: dict[str, set[int]] = {}
-    for project in facts.projects.values():
+    for project, _ in projects:
         wanted.setdefault(project["team_id"], set()).add(int(project["open_issues"] or 0))
     forecasts.prepare(wanted)
     found = []
-    for project in facts.projects.values():
+    for project, scopes in projects:
         open_issues = int(project["open_issues"] or 0)
         if open_issues <= 0:
             continue
@@ -138,17 +159,7 @@ def project_slipping(facts: Facts, rules: Rules, forecasts: Forecasts) -> list[I
                         {"weekly_completed": forecasts.samples.get(project["team_id"], [])},
                     ),
                 ],
-                scopes=frozenset(
-                    {
-                        ("project", project["project_id"]),
-                        ("team", project["team_id"]),
-                        ("member", project["owner_id"]),
-                        *(
-                            ("goal", goal_id)
-                            for goal_id in facts.goals_of_project.get(project["project_id"], ())
-                        ),
-                    }
-                ),
+                scopes=scopes,
             )
         )
     return found

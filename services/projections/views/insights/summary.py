@@ -13,7 +13,7 @@ from services.projections.query import ViewRequest
 from services.projections.readmodel import Row, Snapshot, micros
 from services.projections.views.insights.facts import Facts, read_plans
 from services.projections.views.insights.insight import KINDS, Insight
-from services.projections.views.insights.plans import Forecasts, goal_scopes
+from services.projections.views.insights.plans import Forecasts, goal_scopes, project_scopes
 from services.projections.views.insights.queries import insights_at
 from services.projections.views.insights.rules import Rules
 from services.projections.views.insights.scope import Scope
@@ -127,10 +127,7 @@ def _forecast_changes(before: Facts, after: Facts, rules: Rules) -> list[dict[st
     earlier, later = Forecasts(before, rules), Forecasts(after, rules)
     changes = []
     for project_id, project in after.projects.items():
-        scopes = {("project", project_id), ("team", project["team_id"])}
-        scopes |= {("goal", goal) for goal in after.goals_of_project.get(project_id, ())}
-        scopes.add(("member", project["owner_id"]))
-        if not after.scope.covers(frozenset(scopes)):
+        if not after.scope.covers(project_scopes(after, project)):
             continue
         now = _forecast_of(later, project)
         was = before.projects.get(project_id)

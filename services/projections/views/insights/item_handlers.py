@@ -54,16 +54,11 @@ _LOAD_FIELDS = frozenset({"status", "assignee_id", "estimate", "due_date"})
 
 def _touch(change: Change, changes: dict[str, Any]) -> Row | None:
     """Changes the issue's row (and records the event as its latest activity); the row as it
-    was, or ``None`` if there is no such issue."""
-    key = (change.subject,)
-    before = change.get(ITEMS, key)
-    if before is None:
-        return None
+    is now, or ``None`` if there is no such issue."""
     activity = {"last_event_at": change.at, "last_event_position": change.event.position}
     if not _LOAD_FIELDS.isdisjoint(changes):
         activity["load_changed_at"] = change.at
-    change.update(ITEMS, key, {**changes, **activity})
-    return before
+    return change.update(ITEMS, (change.subject,), {**changes, **activity})
 
 
 @ITEM_HANDLERS.on(IssueCreated)

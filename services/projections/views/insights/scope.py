@@ -10,7 +10,12 @@ from uuid import UUID
 from services.infrastructure.http import ProblemError
 
 ScopeKind = Literal["org", "team", "project", "goal", "member"]
-SCOPE_KINDS: Final = ("team", "project", "goal", "member")
+SCOPE_KINDS: Final[dict[str, ScopeKind]] = {
+    "team": "team",
+    "project": "project",
+    "goal": "goal",
+    "member": "member",
+}
 SCOPE_PATTERN: Final = r"^(org|(team|project|goal|member):[0-9a-fA-F-]{32,36})$"
 SCOPE_DESCRIPTION: Final = "`org`, or one `team:ID`, `project:ID`, `goal:ID` or `member:ID`."
 
@@ -36,7 +41,7 @@ class Scope:
                 "scope must be org, or team:ID, project:ID, goal:ID or member:ID with a UUID",
                 errors=[{"field": "scope", "message": "not a scope"}],
             )
-        return cls(kind, str(parsed))  # type: ignore[arg-type]
+        return cls(SCOPE_KINDS[kind], str(parsed))
 
     def __str__(self) -> str:
         return "org" if self.id is None else f"{self.kind}:{self.id}"

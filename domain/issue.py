@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from enum import Enum
 from typing import assert_never, get_args
 from uuid import UUID
 
@@ -16,6 +15,25 @@ from domain.errors import (
     MemberInactive,
     NotFound,
     ParentCycle,
+)
+from domain.issue_commands import (
+    UNCHANGED,
+    AddDependency,
+    AssignIssue,
+    BlockIssue,
+    ChangeIssueParent,
+    CommentOnIssue,
+    CreateIssue,
+    EditIssue,
+    IssueCommand,
+    LinkIssue,
+    RemoveDependency,
+    TransitionIssue,
+    UnblockIssue,
+    Unchanged,
+    UnlinkIssue,
+    UnwatchIssue,
+    WatchIssue,
 )
 from domain.issue_events import (
     IssueAssigned,
@@ -50,8 +68,8 @@ from domain.issue_events import (
 )
 from domain.rules import require_non_negative, require_text
 
-# The issue's commands, state and rules here, and its events and kinds of value from
-# ``issue_events``: everything about an issue is named from here.
+# The issue's state and rules here, its commands from ``issue_commands`` and its events and
+# kinds of value from ``issue_events``: everything about an issue is named from here.
 __all__ = [
     "CLOSED_STATUSES",
     "KINDS",
@@ -139,139 +157,6 @@ def initial_status(kind: Kind) -> Status:
     """Unplanned work waits in triage; planned work starts in the backlog."""
     return "triage" if kind in UNPLANNED_KINDS else "backlog"
 
-
-class Unchanged(Enum):
-    """Marks a field an edit leaves alone, distinct from ``None`` (which clears it)."""
-
-    UNCHANGED = "unchanged"
-
-
-UNCHANGED = Unchanged.UNCHANGED
-
-
-# Commands
-
-
-@dataclass(frozen=True)
-class CreateIssue:
-    issue_id: UUID
-    kind: Kind
-    title: str
-    team_id: UUID
-    description: str = ""
-    project_id: UUID | None = None
-    number: int | None = None
-    key: str | None = None
-    priority: Priority = "none"
-    severity: Severity | None = None
-    estimate: float | None = None
-    due_date: date | None = None
-    labels: tuple[str, ...] = ()
-    parent_id: UUID | None = None
-    goal_ids: tuple[UUID, ...] = ()
-    assignee_id: UUID | None = None
-    assignee_active: bool = True
-
-
-@dataclass(frozen=True)
-class EditIssue:
-    title: str | Unchanged = UNCHANGED
-    description: str | Unchanged = UNCHANGED
-    priority: Priority | Unchanged = UNCHANGED
-    severity: Severity | Unchanged | None = UNCHANGED
-    estimate: float | Unchanged | None = UNCHANGED
-    due_date: date | Unchanged | None = UNCHANGED
-    labels: tuple[str, ...] | Unchanged = UNCHANGED
-
-
-@dataclass(frozen=True)
-class ChangeIssueParent:
-    """``parent_ancestors`` is the chain above the new parent: its parent, grandparent, ..."""
-
-    parent_id: UUID | None
-    parent_ancestors: tuple[UUID, ...] = ()
-
-
-@dataclass(frozen=True)
-class AssignIssue:
-    assignee_id: UUID | None
-    assignee_active: bool = True
-
-
-@dataclass(frozen=True)
-class TransitionIssue:
-    status: Status
-
-
-@dataclass(frozen=True)
-class BlockIssue:
-    reason: str
-
-
-@dataclass(frozen=True)
-class UnblockIssue:
-    pass
-
-
-@dataclass(frozen=True)
-class AddDependency:
-    """``blocker_waits_on`` is everything the blocker waits on, directly or transitively."""
-
-    blocked_by_id: UUID
-    blocker_waits_on: frozenset[UUID] = frozenset()
-
-
-@dataclass(frozen=True)
-class RemoveDependency:
-    blocked_by_id: UUID
-
-
-@dataclass(frozen=True)
-class LinkIssue:
-    kind: LinkKind
-    target_id: UUID
-    target_kind: TargetKind
-
-
-@dataclass(frozen=True)
-class UnlinkIssue:
-    kind: LinkKind
-    target_id: UUID
-
-
-@dataclass(frozen=True)
-class CommentOnIssue:
-    comment_id: UUID
-    author: str
-    body: str
-
-
-@dataclass(frozen=True)
-class WatchIssue:
-    member_id: UUID
-
-
-@dataclass(frozen=True)
-class UnwatchIssue:
-    member_id: UUID
-
-
-IssueCommand = (
-    CreateIssue
-    | EditIssue
-    | ChangeIssueParent
-    | AssignIssue
-    | TransitionIssue
-    | BlockIssue
-    | UnblockIssue
-    | AddDependency
-    | RemoveDependency
-    | LinkIssue
-    | UnlinkIssue
-    | CommentOnIssue
-    | WatchIssue
-    | UnwatchIssue
-)
 
 # State
 

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from domain.catalog import EVENT_CLASSES, DomainEvent
 from services.infrastructure.codec import RecordedEvent
-from services.projections.readmodel import PageWriter, Row, Table
+from services.projections.page_writer import PageWriter
+from services.projections.readmodel import Row, Table
 from services.projections.runner import event_time
 
 E = TypeVar("E")

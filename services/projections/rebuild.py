@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.store import Backend, EventStore
 from services.infrastructure.timeline import occurred_order
-from services.projections.readmodel import RowCache, tables_by_name
+from services.projections.page_writer import RowCache
+from services.projections.readmodel import tables_by_name
 from services.projections.rebuild_writer import OpenVersions, RebuildWriter
 from services.projections.state import (
     PositionLost,

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.infrastructure.store import SqlCursor
-from services.projections.readmodel import Key, PageWriter, Row, RowCache, Table
+from services.projections.page_writer import PageWriter, RowCache
+from services.projections.readmodel import Key, Row, Table
 
 # When a key's current version began, the position that made it, and where its last stored
 # version before it ends; for a key whose row was deleted, its floor, a position, and its floor.

@@ -27,7 +27,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.store import Backend, EventStore
 from services.infrastructure.timeline import last_given_time_position
-from services.projections.readmodel import DEFAULT_CACHE_CAPACITY, RowCache
+from services.projections.page_writer import DEFAULT_CACHE_CAPACITY, RowCache
 from services.projections.rebuild import (
     RebuildInProgress,
     RebuildProgress,

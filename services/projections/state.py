@@ -15,14 +15,8 @@ from typing import Protocol
 
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.store import Backend, EventStore, SqlCursor, Statement
-from services.projections.readmodel import (
-    Key,
-    PageWriter,
-    RowCache,
-    Table,
-    micros,
-    tables_by_name,
-)
+from services.projections.page_writer import PageWriter, RowCache
+from services.projections.readmodel import Key, Table, micros, tables_by_name
 
 POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS workledger_projections ("

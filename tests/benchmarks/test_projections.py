@@ -40,7 +40,7 @@ from services.app import make_codec
 from services.infrastructure.codec import EventCodec, RecordedEvent
 from services.infrastructure.postgres import PostgresBackend, PostgresCursor
 from services.infrastructure.store import Backend, EventStore, iter_pages
-from services.projections.readmodel import RowCache
+from services.projections.page_writer import RowCache
 from services.projections.runner import (
     Projection,
     apply_page,

@@ -15,7 +15,7 @@ from services.cli import main
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend
-from services.projections.readmodel import PageWriter
+from services.projections.page_writer import PageWriter
 from tests.conftest import bearer, wait_until
 
 BOUND_SECONDS = 0.3

@@ -17,15 +17,8 @@ from domain import team
 from services.app import make_codec
 from services.infrastructure.codec import EventMetadata, RecordedEvent
 from services.infrastructure.store import Backend, EventStore, NewEvent, PendingCommit, StreamAppend
-from services.projections.readmodel import (
-    Column,
-    PageWriter,
-    RowCache,
-    Snapshot,
-    Table,
-    micros,
-    tables_by_name,
-)
+from services.projections.page_writer import PageWriter, RowCache
+from services.projections.readmodel import Column, Snapshot, Table, micros, tables_by_name
 from services.projections.rebuild_writer import OpenVersions, RebuildWriter
 from services.projections.runner import (
     apply_page,

@@ -18,7 +18,8 @@ from domain import team
 from services.app import make_codec
 from services.infrastructure.codec import EventMetadata, RecordedEvent
 from services.infrastructure.store import Backend, EventStore, NewEvent, PendingCommit, StreamAppend
-from services.projections.readmodel import Column, PageWriter, RowCache, Snapshot, Table
+from services.projections.page_writer import PageWriter, RowCache
+from services.projections.readmodel import Column, Snapshot, Table
 from services.projections.runner import (
     PositionLost,
     ProjectionWorker,

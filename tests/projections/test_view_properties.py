@@ -39,13 +39,8 @@ from services.infrastructure.store import (
     PendingCommit,
     StreamAppend,
 )
-from services.projections.readmodel import (
-    DEFAULT_CACHE_CAPACITY,
-    Snapshot,
-    Table,
-    from_micros,
-    micros,
-)
+from services.projections.page_writer import DEFAULT_CACHE_CAPACITY
+from services.projections.readmodel import Snapshot, Table, from_micros, micros
 from services.projections.runner import Projection, ProjectionWorker, read_state, rebuild
 from services.projections.views import all_projections
 from tests.conftest import FrozenClock, bearer

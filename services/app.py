@@ -38,6 +38,7 @@ from services.projections.health import (
 from services.projections.query import ReadModels
 from services.projections.runner import ProjectionWorker, ensure_projection
 from services.projections.views import all_projections, include_query_api
+from services.projections.views.insights.judgements import Judgements
 from services.stream.feed import EventFeed, include_event_feed
 from services.stream.relay import Relay
 
@@ -264,6 +265,7 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
     app.state.clock = runtime.clock
     app.state.event_store = runtime.store
     app.state.read_models = runtime.read_models
+    app.state.insight_judgements = Judgements(runtime.settings.insight_reuse_seconds)
     app.state.event_feed = runtime.event_feed
     install_problem_handlers(app)
     install_command_error_handlers(app)

@@ -145,6 +145,13 @@ class Settings(BaseSettings):
     insight_idle_load: float = Field(
         0.5, ge=0, description="idle_capacity: a team loaded under this share of capacity."
     )
+    insight_reuse_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        description="Live insights judged at the view's current position at most this long ago "
+        "are answered again, as of the moment judged (0: judge every question).",
+    )
 
     @property
     def sqlite_path(self) -> Path:

@@ -55,7 +55,8 @@ class ReadModels:
         state = read_state(self.backend, name)
         if state is None:
             raise ProblemError(503, "unavailable", f"the {name} view is not built yet")
-        return Snapshot(state.generation, micros(as_of) if as_of is not None else None)
+        moment = micros(as_of) if as_of is not None else None
+        return Snapshot(state.generation, moment, state.position)
 
     def position(self, name: str) -> int:
         state = read_state(self.backend, name)

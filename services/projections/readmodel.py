@@ -185,10 +185,12 @@ class Table:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Which rows a query sees: the current ones, or those valid at ``as_of`` (microseconds)."""
+    """Which rows a query sees: the current ones, or those valid at ``as_of`` (microseconds);
+    ``position`` is the view's when the snapshot was taken, where known."""
 
     generation: int
     as_of: int | None = None
+    position: int | None = None
 
     def visible(self, alias: str = "") -> tuple[str, tuple[Any, ...]]:
         """A SQL condition selecting the visible versions of a versioned table, with its params."""

@@ -237,15 +237,23 @@ class Server:
 
 
 @contextmanager
-def running(url: str, log: Path, command: str = "serve") -> Iterator[Server]:
-    """``workledger <command>`` on PostgreSQL in a process of its own, with an admin token."""
+def running(
+    url: str, log: Path, command: str = "serve", settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """``workledger <command>`` on PostgreSQL in a process of its own, with an admin token;
+    ``settings`` are more environment variables for it."""
     backend = PostgresBackend.from_url(url, pool_size=1, max_overflow=1)
     try:
         token = TokenStore(backend).create("admin")
     finally:
         backend.close()
     port = free_port()
-    env = {**os.environ, "WORKLEDGER_DATABASE_URL": url, "WORKLEDGER_DB_POOL_SIZE": "16"}
+    env = {
+        **os.environ,
+        "WORKLEDGER_DATABASE_URL": url,
+        "WORKLEDGER_DB_POOL_SIZE": "16",
+        **(settings or {}),
+    }
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", command, "--port", str(port)],

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -32,7 +33,12 @@ class Stores:
 
     @contextmanager
     def runtime(
-        self, slot: int, clock: FrozenClock, *, run_workers: bool = True
+        self,
+        slot: int,
+        clock: FrozenClock,
+        *,
+        run_workers: bool = True,
+        settings: dict[str, Any] | None = None,
     ) -> Iterator[Runtime]:
         name = uuid4().hex[:12]
         backend: Backend
@@ -44,7 +50,7 @@ class Stores:
             empty_postgres(self.urls[slot])
             backend = PostgresBackend.from_url(self.urls[slot], pool_size=4, max_overflow=4)
         built = build_runtime(
-            Settings(data_dir=self.folder / name),
+            Settings(data_dir=self.folder / name, **(settings or {})),
             clock=clock,
             backend=backend,
             run_workers=run_workers,

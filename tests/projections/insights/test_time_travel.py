@@ -217,7 +217,11 @@ def test_as_of_a_moment_is_the_live_answer_then_and_a_rebuild_changes_nothing(
     moments = _moments(times, picks)
     with (
         stores.runtime(0, FrozenClock(MONDAY), run_workers=False) as whole,
-        stores.runtime(1, FrozenClock(moments[0]), run_workers=False) as growing,
+        # Judged afresh at every moment, even a second after the last: how reused answers hold
+        # is test_reuse's.
+        stores.runtime(
+            1, FrozenClock(moments[0]), run_workers=False, settings={"insight_reuse_seconds": 0}
+        ) as growing,
     ):
         _import(whole, lines)
         asked, told = TestClient(create_app(whole)), TestClient(create_app(growing))

@@ -61,6 +61,8 @@ class Insight:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     score: dict[str, Any] | None = None
     details: Callable[[], tuple[str, list[dict[str, Any]]]] | None = None
+    # Whether the items committing an overloaded owner are named in its evidence yet.
+    committed_named: bool = False
 
     def written(self) -> Insight:
         """Itself with its sentence and evidence written out."""

@@ -19,6 +19,7 @@ from services.projections.views.insights.capacity import (
 )
 from services.projections.views.insights.facts import Facts, read_facts
 from services.projections.views.insights.insight import KINDS, Insight, fact
+from services.projections.views.insights.judgements import ALL_KINDS, Judgement, Judgements
 from services.projections.views.insights.plans import Forecasts, goal_at_risk, project_slipping
 from services.projections.views.insights.rules import Rules
 from services.projections.views.insights.scope import Scope
@@ -83,7 +84,11 @@ def _committed_items(
     view: ViewRequest, snapshot: Snapshot, facts: Facts, rules: Rules, found: list[Insight]
 ) -> None:
     """Names, as evidence of each overloaded member or team, its largest committed items."""
-    owners = [(insight, insight.objects[0]) for insight in found if insight.kind == "overloaded"]
+    owners = [
+        (insight, insight.objects[0])
+        for insight in found
+        if insight.kind == "overloaded" and not insight.committed_named
+    ]
     if not owners:
         return
     horizon = (facts.moment.today + timedelta(days=rules.overload_days)).isoformat()
@@ -104,6 +109,7 @@ def _committed_items(
             )
         )
     for (insight, _), rows in zip(owners, view.fetch_each(*statements), strict=True):
+        insight.committed_named = True
         for values in rows:
             item = dict(zip(ITEM_COLUMNS, values, strict=True))
             insight.evidence.append(
@@ -126,6 +132,7 @@ def read_insights(
     snapshot: Snapshot,
     scope: Scope,
     rules: Rules,
+    judgements: Judgements,
     *,
     kinds: frozenset[str],
     severities: frozenset[str],
@@ -133,23 +140,21 @@ def read_insights(
     after: Cursor | None,
 ) -> bytes:
     """The insights as JSON (an ``Insights`` page)."""
-    facts, found = insights_at(view, snapshot, scope, rules, kinds)
-    counts = {"critical": 0, "warning": 0, "info": 0}
-    chosen = []
-    for insight in found:
-        if insight.severity not in severities:
-            continue
-        counts[insight.severity] += 1
-        if after is None or insight.order > after:
-            chosen.append(insight)
-    page = chosen[:limit]
-    _committed_items(view, snapshot, facts, rules, page)
-    next_cursor = encode_cursor(list(page[-1].order)) if len(chosen) > limit else None
+
+    def judged() -> Judgement:
+        facts, found = insights_at(view, snapshot, scope, rules, ALL_KINDS)
+        return Judgement(facts, found, snapshot.generation, snapshot.position, view.now)
+
+    judgement = judgements.judgement(snapshot, view.now, scope, rules, judged)
+    page, more = judgement.page(kinds, severities, limit, after)
+    with judgement.writing:
+        _committed_items(view, snapshot, judgement.facts, rules, page)
+        items = [insight.document() for insight in page]
     document: dict[str, Any] = {
-        "now": view.now,
+        "now": judgement.moment,
         "scope": str(scope),
-        "counts": counts,
-        "items": [insight.document() for insight in page],
-        "next_cursor": next_cursor,
+        "counts": judgement.counts(kinds, severities),
+        "items": items,
+        "next_cursor": encode_cursor(list(page[-1].order)) if more else None,
     }
     return orjson.dumps(document, option=orjson.OPT_UTC_Z)

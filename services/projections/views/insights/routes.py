@@ -16,7 +16,11 @@ from services.projections.readmodel import Snapshot
 from services.projections.views.insights import summary_routes
 from services.projections.views.insights.flow import group_kinds, read_flow
 from services.projections.views.insights.insight import KINDS
-from services.projections.views.insights.parameters import InsightRules, ScopeText
+from services.projections.views.insights.parameters import (
+    InsightRules,
+    KeptJudgements,
+    ScopeText,
+)
 from services.projections.views.insights.queries import read_insights
 from services.projections.views.insights.scope import Scope
 from services.projections.views.insights.tables import NAME
@@ -29,6 +33,7 @@ router.include_router(summary_routes.router)
 async def insights(
     view: View,
     rules: InsightRules,
+    judgements: KeptJudgements,
     scope: ScopeText = "org",
     kind: Annotated[
         list[InsightKind] | None, Query(description="Only these kinds (repeat for several).")
@@ -56,6 +61,7 @@ async def insights(
             snapshot,
             where,
             rules,
+            judgements,
             kinds=kinds,
             severities=severities,
             limit=limit,

@@ -37,6 +37,7 @@ from services.projections.health import (
 )
 from services.projections.query import ReadModels
 from services.projections.runner import ProjectionWorker, ensure_projection
+from services.projections.state import NewerSchema
 from services.projections.views import all_projections, include_query_api
 from services.projections.views.insights.judgements import Judgements
 from services.stream.feed import EventFeed, include_event_feed
@@ -103,7 +104,12 @@ class Runtime:
         # (its cache, read whole if it is far behind) on its own thread.
         ensure_health_table(self.backend)
         for worker in self.workers:
-            ensure_projection(self.backend, worker.projection)
+            try:
+                ensure_projection(self.backend, worker.projection)
+            except NewerSchema as error:
+                # A newer release's copy: its queries answer 503 and its worker reports the
+                # error where status and /readyz show it, rather than this process not starting.
+                log.error("%s", error)
         if self.run_workers:
             for worker in self.workers:
                 worker.start()

@@ -55,6 +55,16 @@ class ReadModels:
         state = read_state(self.backend, name)
         if state is None:
             raise ProblemError(503, "unavailable", f"the {name} view is not built yet")
+        known = self.projections[name].schema_version
+        if state.schema_version != known:
+            # Another release's copy: its tables are not the ones this process reads.
+            raise ProblemError(
+                503,
+                "unavailable",
+                f"the {name} view is at schema version {state.schema_version}; this release "
+                f"reads version {known}, which is being built from the log: ask again shortly",
+                headers={"Retry-After": "5"},
+            )
         moment = micros(as_of) if as_of is not None else None
         return Snapshot(state.generation, moment, state.position)
 

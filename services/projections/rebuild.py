@@ -196,13 +196,15 @@ def _rebuild(
                 # Caught up: switch to the new generation in this same transaction, unless the
                 # view moved to another generation meanwhile (a new schema version deployed, or
                 # a rebuild that went on after this one's lock was lost with its connection).
+                # The copy is of this release's schema, whatever the one it replaces was.
                 cursor.execute(
                     "UPDATE workledger_projections SET position = %s, generation = %s, "
-                    "updated_at = %s, occurred_through = %s "
+                    "schema_version = %s, updated_at = %s, occurred_through = %s "
                     "WHERE name = %s AND generation = %s RETURNING generation",
                     (
                         position,
                         generation,
+                        projection.schema_version,
                         now_micros(),
                         through,
                         projection.name,

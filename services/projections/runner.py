@@ -136,6 +136,10 @@ class ProjectionWorker:
 
     def prepare(self) -> None:
         state = ensure_projection(self.backend, self.projection)
+        if state.schema_version != self.projection.schema_version:
+            # Its tables are an older release's: ``step`` builds this schema's copy beside them.
+            self._state, self._cache = state, RowCache(capacity=None)
+            return
         # A cache that holds every row of the view needs no lookups, where a cold one makes
         # one per key it meets. At position 0 the tables are empty (rows and position commit
         # together), so an empty cache holds them all. Otherwise the worker reads every current
@@ -171,6 +175,16 @@ class ProjectionWorker:
             self.prepare()
         state = self._state
         assert state is not None
+        if state.schema_version != self.projection.schema_version:
+            # A `workledger rebuild` of this release may have switched its copy in meanwhile.
+            self.prepare()
+            state = self._state
+            assert state is not None
+        if state.schema_version != self.projection.schema_version:
+            return self._build_from_scratch(
+                f"its schema version {self.projection.schema_version} beside the copy of "
+                f"version {state.schema_version} that keeps serving"
+            )
         if state.position == 0 and self.store.last_position() >= self.warm_up_behind:
             # A view that starts from nothing far behind the log (new, or of a new schema) is
             # built as a rebuild builds it: tables filled without indexes, each row version
@@ -252,8 +266,8 @@ class ProjectionWorker:
         self._cache = RowCache(self.cache_capacity)
         return 1
 
-    def _build_from_scratch(self) -> int:
-        log.info("view %s: building from the start of the log", self.name)
+    def _build_from_scratch(self, what: str = "it") -> int:
+        log.info("view %s: building %s from the start of the log", self.name, what)
         try:
             built = rebuild(self.store, self.backend, self.projection)
         except RebuildInProgress:

@@ -157,7 +157,9 @@ def load_current_rows(
 
 
 def ensure_projection(backend: Backend, projection: Projection) -> ProjectionState:
-    """Creates the projection's bookkeeping and tables if missing; a new schema starts afresh."""
+    """Creates the projection's bookkeeping and tables if missing. The state of a view built at
+    an older schema version is returned as it is (its copy keeps serving until one of this
+    schema is built beside it); a newer one raises ``NewerSchema``."""
     with backend.setup_transaction() as cursor:
         cursor.execute(POSITIONS_DDL)
         _add_occurred_through(cursor, backend.name)
@@ -167,29 +169,33 @@ def ensure_projection(backend: Backend, projection: Projection) -> ProjectionSta
         if state is not None and state.schema_version == projection.schema_version:
             create_tables(cursor, backend.name, projection, state.generation)
             return state
-        generation = state.generation + 1 if state is not None else 1
+        if state is not None and state.schema_version > projection.schema_version:
+            raise NewerSchema(
+                f"the {projection.name} view is at schema version {state.schema_version}, "
+                f"newer than this release's {projection.schema_version}: run the newer release"
+            )
+        if state is not None:
+            # An older schema's copy keeps serving the release that made it until a copy of
+            # this schema, built beside it from the log (a rebuild), is switched in.
+            return state
+        generation = 1
         # A rebuild that died before its switch may have left this generation's tables
         # part-filled: a new generation starts empty, as its position 0 says.
         for table in projection.tables:
             cursor.execute(table.drop_statement(generation))
         create_tables(cursor, backend.name, projection, generation)
         now = now_micros()
-        if state is None:
-            cursor.execute(
-                "INSERT INTO workledger_projections "
-                "(name, position, generation, schema_version, updated_at) "
-                "VALUES (%s, 0, %s, %s, %s)",
-                (projection.name, generation, projection.schema_version, now),
-            )
-        else:
-            cursor.execute(
-                "UPDATE workledger_projections SET position = 0, generation = %s, "
-                "schema_version = %s, updated_at = %s, occurred_through = 0 WHERE name = %s",
-                (generation, projection.schema_version, now, projection.name),
-            )
-            for table in projection.tables:
-                cursor.execute(table.drop_statement(state.generation))
+        cursor.execute(
+            "INSERT INTO workledger_projections "
+            "(name, position, generation, schema_version, updated_at) "
+            "VALUES (%s, 0, %s, %s, %s)",
+            (projection.name, generation, projection.schema_version, now),
+        )
         return ProjectionState(projection.name, 0, generation, projection.schema_version, now)
+
+
+class NewerSchema(RuntimeError):
+    """The view was built by a newer release than this process's: it is never stepped back."""
 
 
 def _add_occurred_through(cursor: SqlCursor, dialect: str) -> None:

@@ -24,6 +24,8 @@ $(STAMP): pyproject.toml
 DEMO ?= 1
 DEMO_SCALE ?= 0.1
 
+# A terminal reads plain lines better than JSON (an environment's WORKLEDGER_LOG_FORMAT wins).
+run: export WORKLEDGER_LOG_FORMAT ?= text
 run: $(STAMP)
 	@if [ "$(DEMO)" != 0 ]; then $(BIN)/workledger demo --if-empty --scale $(DEMO_SCALE); fi
 	@$(BIN)/workledger serve

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,11 @@ from services.infrastructure.codec import EventCodec
 from services.infrastructure.committer import GroupCommitter
 from services.infrastructure.docs import install_docs
 from services.infrastructure.http import HttpEdge, install_problem_handlers
+from services.infrastructure.http_observer import install_observability
+from services.infrastructure.logs import configure_logging
+from services.infrastructure.metrics import MULTIPROCESS_VARIABLE, Metrics
+from services.infrastructure.metrics_readings import DatabaseReadings
+from services.infrastructure.postgres_pool import count_connections
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend, EventStore
 from services.infrastructure.tokens import TokenStore
@@ -42,6 +48,7 @@ from services.projections.views import all_projections, include_query_api
 from services.projections.views.insights.judgements import Judgements
 from services.stream.feed import EventFeed, include_event_feed
 from services.stream.relay import Relay
+from services.stream.relay_positions import RelayPositions, RelayStatus, relay_name
 
 log = logging.getLogger("workledger")
 
@@ -91,7 +98,12 @@ class Runtime:
     read_models: ReadModels
     workers: list[ProjectionWorker]
     event_feed: EventFeed
+    metrics: Metrics
+    # Live insights answered again while they hold (docs/insights.md, "Asking again").
+    insight_judgements: Judgements
     relay: Relay | None = None
+    # Where the relay's saved position is read, when Kafka is configured.
+    relay_positions: RelayPositions | None = None
     run_scheduler: bool = False
     run_workers: bool = True
     _started: bool = field(default=False, repr=False)
@@ -136,6 +148,14 @@ class Runtime:
         self.stop()
         self.event_feed.close()
         self.backend.close()
+        self.metrics.close()
+
+    def relay_status(self) -> RelayStatus | None:
+        """Where the relay stands, as saved in the database; ``None`` without Kafka."""
+        if self.relay_positions is None:
+            return None
+        topic = self.settings.kafka_topic
+        return self.relay_positions.status(self.store, relay_name(topic), topic, utc_now())
 
 
 def build_runtime(
@@ -147,16 +167,27 @@ def build_runtime(
     run_workers: bool = True,
     run_relay: bool = False,
     views: Sequence[str] | None = None,
+    metrics: Metrics | None = None,
 ) -> Runtime:
+    """Every part of a process, from its settings. ``views`` limits the workers (and the views
+    the metrics report) to those named; ``metrics`` are the process's (``Metrics()`` if not
+    given)."""
     backend = backend or open_backend(settings)
+    metrics = metrics or Metrics()
+    count_connections(backend, metrics.connections)
     store = EventStore(backend, make_codec(), clock)
-    committer = GroupCommitter(store, max_batch=settings.commit_max_batch)
+    committer = GroupCommitter(
+        store, max_batch=settings.commit_max_batch, metrics=metrics.committer
+    )
     handler = CommandHandler(store, committer, retries=settings.command_retries)
     horizon = timedelta(days=settings.scheduler_horizon_days)
-    scheduler = Scheduler(handler, horizon=horizon, clock=clock)
+    scheduler = Scheduler(handler, horizon=horizon, clock=clock, metrics=metrics.scheduler)
     importer = Importer(store, CommandCatalog(command_routes()), horizon=horizon, clock=clock)
     projections = [p for p in all_projections() if views is None or p.name in views]
-    workers = [ProjectionWorker(store, backend, projection) for projection in projections]
+    workers = [
+        ProjectionWorker(store, backend, projection, metrics=metrics.views)
+        for projection in projections
+    ]
     for worker in workers:
         worker.on_failure = partial(record_failure, backend)
         worker.on_recovery = partial(record_recovery, backend)
@@ -167,11 +198,12 @@ def build_runtime(
             clock=clock,
             partitions=settings.kafka_topic_partitions,
             replication_factor=settings.kafka_topic_replication,
+            metrics=metrics.relay,
         )
         if run_relay and settings.kafka_bootstrap_servers
         else None
     )
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         backend=backend,
         store=store,
@@ -183,18 +215,38 @@ def build_runtime(
         clock=clock,
         read_models=ReadModels(backend, store, all_projections()),
         workers=workers,
-        event_feed=EventFeed(store, heartbeat_seconds=settings.event_stream_heartbeat_seconds),
+        event_feed=EventFeed(
+            store,
+            heartbeat_seconds=settings.event_stream_heartbeat_seconds,
+            metrics=metrics.feed,
+        ),
+        metrics=metrics,
+        insight_judgements=Judgements(settings.insight_reuse_seconds),
         relay=relay,
+        relay_positions=RelayPositions(backend) if settings.kafka_bootstrap_servers else None,
         run_scheduler=run_scheduler,
         run_workers=run_workers,
     )
+    names = [worker.name for worker in workers]
+    metrics.add_readings(
+        DatabaseReadings(
+            store.last_position,
+            views=lambda: views_health(store, names),
+            relay=runtime.relay_status,
+        )
+    )
+    return runtime
 
 
 def api_app() -> FastAPI:
     """The app each of several API processes (``workledger api --workers N``) runs, built from
     the ``WORKLEDGER_*`` settings: the API alone, since the views' workers and the scheduler
-    run in processes of their own (``workledger worker``)."""
-    runtime = build_runtime(Settings.from_env(), run_scheduler=False, run_workers=False)
+    run in processes of their own (``workledger worker``). Its metrics go to the directory the
+    processes share, which their parent prepared (``multiprocess_directory``)."""
+    settings = Settings.from_env()
+    configure_logging(settings)
+    metrics = Metrics(multiprocess_dir=os.environ.get(MULTIPROCESS_VARIABLE))
+    runtime = build_runtime(settings, run_scheduler=False, run_workers=False, metrics=metrics)
     app = create_app(runtime, close_on_shutdown=True)
     settle_heap()
     return app
@@ -209,13 +261,15 @@ def settle_heap() -> None:
 
 
 def readiness(runtime: Runtime) -> Response:
-    """``200`` while the database answers and every view is applying the log within its bound;
-    ``503`` with the reasons otherwise (a database error answers ``503`` through the app's
-    handlers). Read from the database, so an API process without workers answers for the
-    workers of its views wherever they run."""
+    """``200`` while the database answers, every view is applying the log within its bound and
+    the relay (when Kafka is configured) publishes it within its own; ``503`` with the reasons
+    otherwise (a database error answers ``503`` through the app's handlers). Read from the
+    database, so an API process without workers answers for the workers of its views and for
+    the relay, wherever they run."""
     names = [projection.name for projection in all_projections()]
     bound = runtime.settings.ready_max_lag_seconds
     views = views_health(runtime.store, names)
+    relay = runtime.relay_status()
     reasons = [
         f"view {view.name} is failing ({view.failures} failures): {view.last_error}"
         for view in views
@@ -225,7 +279,9 @@ def readiness(runtime: Runtime) -> Response:
         for view in views
         if view.lag_seconds > bound
     ]
-    body = {
+    if relay is not None and relay.lag_seconds > runtime.settings.ready_max_relay_lag_seconds:
+        reasons.append(_relay_stalled(relay, runtime.settings.ready_max_relay_lag_seconds))
+    body: dict[str, object] = {
         "status": "unready" if reasons else "ready",
         "position": runtime.store.last_position(),
         "reasons": reasons,
@@ -234,9 +290,18 @@ def readiness(runtime: Runtime) -> Response:
             for view in views
         },
     }
+    if relay is not None:
+        body["relay"] = {"position": relay.position, "lag_seconds": round(relay.lag_seconds, 3)}
     return Response(
         orjson.dumps(body), status_code=503 if reasons else 200, media_type="application/json"
     )
+
+
+def _relay_stalled(relay: RelayStatus, bound: float) -> str:
+    reason = f"relay {relay.name} is {relay.lag_seconds:.1f} s behind the log (bound {bound:g} s)"
+    if relay.last_error and relay.broker_reachable is False:
+        reason += f"; last error: {relay.last_error}"
+    return reason
 
 
 def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
@@ -271,7 +336,7 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
     app.state.clock = runtime.clock
     app.state.event_store = runtime.store
     app.state.read_models = runtime.read_models
-    app.state.insight_judgements = Judgements(runtime.settings.insight_reuse_seconds)
+    app.state.insight_judgements = runtime.insight_judgements
     app.state.event_feed = runtime.event_feed
     install_problem_handlers(app)
     install_command_error_handlers(app)
@@ -289,4 +354,5 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
         return readiness(runtime)
 
     app.add_middleware(HttpEdge, limit=runtime.settings.max_body_bytes)
+    install_observability(app, lambda: runtime.metrics, runtime.settings.metrics_token)
     return app

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from services.cli_backup import BACKUP_COMMANDS, add_backup_commands, run_backup_command
+from services.cli_deploy import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
 from services.cli_history import add_history_commands, run_history_command
+from services.infrastructure.logs import configure_logging
 from services.infrastructure.settings import Settings, SettingsError
 from services.infrastructure.tokens import ROLES
 
@@ -27,10 +29,6 @@ SERVE_SWITCH_INTERVAL = 0.001
 
 
 def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> int:
-    import uvicorn
-
-    from services.app import build_runtime, create_app, settle_heap
-
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     workers = args.workers or settings.workers
@@ -46,6 +44,29 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
             file=sys.stderr,
         )
         return 2
+    if workers > 1:
+        from services.infrastructure.metrics import multiprocess_directory
+
+        # The API processes count in one directory, so that any of them answers a scrape for all.
+        # It exists before anything is measured: prometheus-client writes there once imported.
+        with multiprocess_directory():
+            return _start_serving(settings, args, host, port, workers, scheduler=False)
+    return _start_serving(settings, args, host, port, workers, scheduler=scheduler)
+
+
+def _start_serving(
+    settings: Settings,
+    args: argparse.Namespace,
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    scheduler: bool,
+) -> int:
+    import uvicorn
+
+    from services.app import build_runtime, create_app, settle_heap
+
     runtime = build_runtime(
         settings, run_scheduler=scheduler, run_workers=scheduler, run_relay=scheduler
     )
@@ -64,7 +85,8 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
             workers=workers,
             host=host,
             port=port,
-            log_level="info",
+            log_level=settings.log_level,
+            log_config=None,
             access_log=False,
             timeout_graceful_shutdown=10,
         )
@@ -72,7 +94,12 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
     from services.stream.feed import FeedServer
 
     config = uvicorn.Config(
-        create_app(runtime), host=host, port=port, log_level="info", access_log=False
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        log_config=None,
+        access_log=False,
     )
     settle_heap()
     if scheduler:
@@ -116,6 +143,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     import threading
 
     from services.app import build_runtime, settle_heap
+    from services.infrastructure.metrics_server import serve_metrics_port
     from services.projections.views import all_projections
 
     names = [projection.name for projection in all_projections()]
@@ -129,11 +157,14 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     runtime.start()
+    metrics_server = serve_metrics_port(runtime.metrics, settings)
     running = ", ".join(worker.name for worker in runtime.workers)
     print(f"workledger: worker running views: {running}", flush=True)
     try:
         stop.wait()
     finally:
+        if metrics_server is not None:
+            metrics_server.close()
         runtime.close()
     return 0
 
@@ -241,7 +272,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _relay(settings: Settings) -> int:
-    from services.stream.relay import run_relay
+    from services.stream.relay_process import run_relay
 
     with _opened_store(settings) as store:
         return run_relay(settings, store)
@@ -297,6 +328,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("status", help="each view's and the relay's position and lag")
     commands.add_parser("relay", help="publish the event log to Kafka (WORKLEDGER_KAFKA_*)")
     add_history_commands(commands)
+    add_backup_commands(commands)
+    add_deploy_commands(commands)
     token = commands.add_parser("token", help="manage API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it alone")
@@ -307,12 +340,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         print(f"workledger: {error}", file=sys.stderr)
         return 2
+    configure_logging(settings)
     if args.command == "serve":
         return _serve(settings, args, scheduler=True)
     if args.command == "api":
@@ -329,6 +362,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _token_create(settings, args)
     if args.command in ("import", "demo"):
         return run_history_command(settings, args)
+    if args.command in BACKUP_COMMANDS:
+        return run_backup_command(settings, args)
+    if args.command in DEPLOY_COMMANDS:
+        return run_deploy_command(settings, args)
     raise AssertionError(args.command)
 
 

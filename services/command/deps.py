@@ -19,6 +19,7 @@ from domain.catalog import Aggregate
 from services.command.handler import Accepted, Action, CommandContext, CommandHandler
 from services.command.scheduler import Scheduler
 from services.infrastructure.http import ProblemError, authenticate
+from services.infrastructure.http_observer import correlation_of
 from services.infrastructure.ids import new_id
 from services.infrastructure.tokens import Principal
 
@@ -59,7 +60,7 @@ def _authorized(request: Request, principal: Principal) -> Principal:
 
 def _context(request: Request, principal: Principal) -> CommandContext:
     clock: Callable[[], datetime] = request.app.state.clock
-    correlation = _uuid_header(request, "x-correlation-id") or new_id()
+    correlation = _uuid_header(request, "x-correlation-id") or correlation_of(request)
     causation = _uuid_header(request, "x-causation-id") or new_id()
     return CommandContext(
         actor=principal.actor,

@@ -18,6 +18,7 @@ from domain.operation import OperationCreated
 from services.command.actions import operations as actions
 from services.command.handler import CommandContext, CommandHandler
 from services.infrastructure.ids import new_id
+from services.infrastructure.metrics import SchedulerMetrics
 
 log = logging.getLogger("workledger.scheduler")
 
@@ -41,8 +42,10 @@ class Scheduler:
         *,
         horizon: timedelta,
         clock: Callable[[], datetime],
+        metrics: SchedulerMetrics | None = None,
     ) -> None:
         self._handler = handler
+        self._metrics = metrics or SchedulerMetrics.detached()
         self._horizon = horizon
         self._clock = clock
         self._stop = threading.Event()
@@ -56,6 +59,7 @@ class Scheduler:
 
     def tick(self, context: CommandContext, until: date | None = None) -> TickResult:
         """Schedules every operation's occurrences up to ``until`` (default: now + horizon)."""
+        self._metrics.ticks.inc()
         until = until or self.default_until()
         store = self._handler.store
         operation_ids = store.streams_created_by(OperationCreated.__name__)
@@ -67,6 +71,7 @@ class Scheduler:
             )
             count = _scheduled_count(accepted.body)
             if count:
+                self._metrics.occurrences.inc(count)
                 scheduled += count
                 position = max(position, int(accepted.body["position"]))
         return TickResult(len(operation_ids), scheduled, position)

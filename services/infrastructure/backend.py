@@ -52,6 +52,19 @@ class WriteTransaction(Protocol):
     def record_import(self, progress: ImportProgress) -> None: ...
 
 
+class LogRecord(NamedTuple):
+    """An event exactly as the log stores it, for a backup and its restore: its position, its
+    stream id (as text), version and type, its stored envelope, and its occurred time in
+    microseconds when that came with the event (imported; kept in ``workledger_event_times``)."""
+
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    state: bytes
+    given_occurred: int | None
+
+
 class StoredRow(NamedTuple):
     """A row of the log as read. The stream id may come as text (as the log's readers want it
     again); a tuple, because a rebuild reads a million of them."""
@@ -196,7 +209,61 @@ class Backend(Protocol):
         that holds the lock) lets go of it at once, without a timeout."""
         ...
 
+    def archive(self) -> LogArchive:
+        """The log as stored, read for a backup and written by its restore."""
+        ...
+
     def close(self) -> None: ...
+
+
+class LogArchive(Protocol):
+    """The log exactly as a backend stores it, beside what its commits keep with it: the unique
+    claims and the imports' progress. Every read stops at position ``until``, so that what a
+    backup holds is what the log held at one moment."""
+
+    def records(self, after: int, limit: int, until: int) -> list[LogRecord]:
+        """The events after ``after`` up to ``until``, in position order."""
+        ...
+
+    def record_at_or_before(self, position: int) -> LogRecord | None:
+        """The last event at or before ``position``; ``None`` if there is none."""
+        ...
+
+    def claims(self, until: int, after: tuple[str, str], limit: int) -> list[Claim]:
+        """The claims after ``(scope, value)`` in that order, of owners the log holds events
+        of up to ``until`` (a claim is written in one transaction with its owner's events)."""
+        ...
+
+    def imports(self) -> list[ImportProgress]:
+        """Every import's progress."""
+        ...
+
+    def restoring(self) -> AbstractContextManager[LogRestore]:
+        """One transaction under the log's write lock, in which a restore writes."""
+        ...
+
+
+class LogRestore(Protocol):
+    """What a restore's transaction offers."""
+
+    def head(self) -> LogRecord | None:
+        """The log's last event; ``None`` while it is empty."""
+        ...
+
+    def write_events(self, records: Sequence[LogRecord]) -> None:
+        """Writes events at the positions they hold, which follow every event there is, and
+        their given occurred times; new commits are numbered after them."""
+        ...
+
+    def claim_owners(self, claims: Sequence[Claim]) -> dict[tuple[str, str], UUID]:
+        """The owners the store already knows of these claims' values."""
+        ...
+
+    def write_claims(self, claims: Sequence[Claim]) -> None: ...
+
+    def write_imports(self, imports: Sequence[ImportProgress]) -> None:
+        """Writes each import's progress, replacing what the store held of it."""
+        ...
 
 
 class HeldLock(Protocol):

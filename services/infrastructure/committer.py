@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from services.infrastructure.metrics import CommitterMetrics
 from services.infrastructure.store import (
     CommitOutcome,
     CommitOutcomeUnknown,
@@ -34,9 +36,12 @@ class CommitterStopped(RuntimeError):
 class GroupCommitter:
     """Feeds the event store batches of whatever commands are waiting, one batch at a time."""
 
-    def __init__(self, store: EventStore, *, max_batch: int = 512) -> None:
+    def __init__(
+        self, store: EventStore, *, max_batch: int = 512, metrics: CommitterMetrics | None = None
+    ) -> None:
         self._store = store
         self._max_batch = max_batch
+        self._metrics = metrics or CommitterMetrics.detached()
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -90,6 +95,7 @@ class GroupCommitter:
                 return
 
     def _commit(self, jobs: Sequence[_Job]) -> None:
+        started = time.perf_counter()
         try:
             outcomes = self._store.commit([job.pending for job in jobs])
         except CommitOutcomeUnknown as error:
@@ -106,6 +112,8 @@ class GroupCommitter:
             for job in jobs:
                 self._commit([job])
             return
+        self._metrics.commit_seconds.observe(time.perf_counter() - started)
+        self._metrics.batch_size.observe(len(jobs))
         self.batches += 1
         self.commands += len(jobs)
         for job, outcome in zip(jobs, outcomes, strict=True):

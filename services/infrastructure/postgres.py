@@ -14,6 +14,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, TupleRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
+from services.infrastructure.postgres_archive import PostgresArchive
 from services.infrastructure.postgres_pool import datastore_from_url
 from services.infrastructure.postgres_signals import AdvisoryLock, Listener, lock_key
 from services.infrastructure.settings import DATABASE_WAIT_SECONDS
@@ -441,6 +442,9 @@ class PostgresBackend:
             connection.close()
             return None
         return AdvisoryLock(connection)
+
+    def archive(self) -> PostgresArchive:
+        return PostgresArchive(self)
 
     def close(self) -> None:
         self._listener.stop()

@@ -16,6 +16,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout
 
+from services.infrastructure.metrics import ConnectionMetrics
 from services.infrastructure.settings import DATABASE_WAIT_SECONDS
 
 # How long a request waits for a connection while the database is known to be away: enough for
@@ -33,7 +34,7 @@ RECONNECT_SECONDS = 0.5
 CONNECT_TIMEOUT_SECONDS = 2
 
 
-class _Datastore(PostgresDatastore):
+class PooledDatastore(PostgresDatastore):
     """The library's datastore, its connections set up for the short statements workledger runs,
     and its pool made to answer promptly while the database is away and to use it again as soon
     as it is back."""
@@ -50,6 +51,8 @@ class _Datastore(PostgresDatastore):
             "connect_timeout": max(CONNECT_TIMEOUT_SECONDS, math.ceil(wait_seconds)),
         }
         self._checking = threading.Lock()
+        # Where connections waited for and in use are counted, once a runtime measures them.
+        self.connections: ConnectionMetrics | None = None
 
     def after_connect_func(self) -> Callable[[psycopg.Connection[Any]], None]:
         library_setup = super().after_connect_func()
@@ -66,7 +69,7 @@ class _Datastore(PostgresDatastore):
     def get_connection(self) -> Iterator[psycopg.Connection[DictRow]]:
         broken = False
         try:
-            with super().get_connection() as connection:
+            with self._counted_connection() as connection:
                 try:
                     yield connection
                 except psycopg.Error:
@@ -77,6 +80,26 @@ class _Datastore(PostgresDatastore):
                 self._away(check=broken)
             raise
         self.pool.timeout = self.wait_seconds
+
+    @contextmanager
+    def _counted_connection(self) -> Iterator[psycopg.Connection[DictRow]]:
+        """A connection from the pool, counted while it is waited for, then while in use."""
+        gauges = self.connections
+        if gauges is None:
+            with super().get_connection() as connection:
+                yield connection
+            return
+        gauges.waiting.inc()
+        taken = False
+        try:
+            with super().get_connection() as connection:
+                gauges.waiting.dec()
+                taken = True
+                with gauges.in_use.track_inprogress():
+                    yield connection
+        finally:
+            if not taken:
+                gauges.waiting.dec()
 
     def _away(self, *, check: bool) -> None:
         self.pool.timeout = min(self.wait_seconds, AWAY_WAIT_SECONDS)
@@ -101,11 +124,11 @@ def datastore_from_url(
     pool_size: int = 8,
     max_overflow: int = 8,
     wait_seconds: float = DATABASE_WAIT_SECONDS,
-) -> PostgresDatastore:
+) -> PooledDatastore:
     """A library datastore for a ``postgresql://`` URL; a caller waits at most ``wait_seconds``
     for one of its connections."""
     parts = conninfo_to_dict(url)
-    return _Datastore(
+    return PooledDatastore(
         dbname=str(parts.get("dbname") or "postgres"),
         host=str(parts.get("host") or "127.0.0.1"),
         port=str(parts.get("port") or 5432),
@@ -116,3 +139,11 @@ def datastore_from_url(
         idle_in_transaction_session_timeout=30,
         wait_seconds=wait_seconds,
     )
+
+
+def count_connections(backend: object, metrics: ConnectionMetrics) -> None:
+    """Counts the connections of ``backend``'s pool in ``metrics`` from now on, when it has one
+    of these pools (a PostgreSQL backend does; SQLite's connections go uncounted)."""
+    datastore = getattr(backend, "datastore", None)
+    if isinstance(datastore, PooledDatastore):
+        datastore.connections = metrics

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -65,7 +65,11 @@ class Settings(BaseSettings):
     event_stream_heartbeat_seconds: float = Field(
         15.0, gt=0, description="Keep-alive interval of /v1/events/stream."
     )
-    host: str = Field("127.0.0.1", description="The address `serve` and `api` listen on.")
+    host: str = Field(
+        "127.0.0.1",
+        description="The address `serve` and `api` listen on, and the metrics port of `worker` "
+        "and `relay`.",
+    )
     port: int = Field(8000, ge=0, le=65535, description="The port `serve` and `api` listen on.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
     commit_max_batch: int = Field(512, ge=1, description="Most commands in one transaction.")
@@ -95,6 +99,29 @@ class Settings(BaseSettings):
         gt=0,
         description="How far behind the log a view may be (the age of the oldest event it has "
         "not applied) before /readyz answers 503.",
+    )
+    ready_max_relay_lag_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="With Kafka configured, how far behind the log the relay may be (the age of "
+        "the oldest event it has not published) before /readyz answers 503.",
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`json`: one JSON object a line; `text`: plain lines for a terminal."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="The least level logged (`debug` adds every query and catch-up page)."
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="When set, /metrics (and the metrics port) answer only "
+        "`Authorization: Bearer` with this value.",
+    )
+    metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="The port on which `worker` and `relay` serve /metrics (0: none).",
     )
 
     flow_window_days: int = Field(
@@ -152,6 +179,11 @@ class Settings(BaseSettings):
         description="Live insights judged at the view's current position at most this long ago "
         "are answered again, as of the moment judged (0: judge every question).",
     )
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def sqlite_path(self) -> Path:

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
+from services.infrastructure.sqlite_archive import SQLiteArchive
 from services.infrastructure.store import (
     Batch,
     Claim,
@@ -372,6 +373,9 @@ class SQLiteBackend:
             os.close(descriptor)
             raise
         return _FileLock(descriptor)
+
+    def archive(self) -> SQLiteArchive:
+        return SQLiteArchive(self)
 
     def close(self) -> None:
         self.datastore.close()

@@ -25,6 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from services.infrastructure.codec import RecordedEvent
+from services.infrastructure.metrics import ViewMetrics
 from services.infrastructure.store import Backend, EventStore
 from services.infrastructure.timeline import last_given_time_position
 from services.projections.page_writer import DEFAULT_CACHE_CAPACITY, RowCache
@@ -85,6 +86,9 @@ RETRY_AWAY_SECONDS = 1.0
 IMPORT_QUIET_SECONDS = 0.5
 IMPORT_POLL_SECONDS = 0.25
 IMPORT_WAIT_MAX_SECONDS = 60.0
+# A page's log line names the correlation ids of its events, the first this many of them: enough
+# to follow a command into every view, few enough to keep a busy page's line short.
+LOGGED_CORRELATION_IDS = 10
 
 
 class ProjectionWorker:
@@ -100,6 +104,7 @@ class ProjectionWorker:
         linger: float = 0.02,
         warm_up_behind: int = WARM_UP_BEHIND,
         cache_capacity: int = DEFAULT_CACHE_CAPACITY,
+        metrics: ViewMetrics | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
@@ -125,6 +130,12 @@ class ProjectionWorker:
         # ``status`` and ``/readyz`` read them).
         self.on_failure: Callable[[str, BaseException], None] = lambda _name, _error: None
         self.on_recovery: Callable[[str], None] = lambda _name: None
+        # Whether the worker has applied a full page since it last found nothing more to apply:
+        # it is catching up, and its pages come by the thousand.
+        self._catching_up = False
+        views = metrics or ViewMetrics.detached()
+        self._pages_applied = views.pages_applied.labels(projection.name)
+        self._events_applied = views.events_applied.labels(projection.name)
 
     @property
     def name(self) -> str:
@@ -192,6 +203,7 @@ class ProjectionWorker:
             return self._build_from_scratch()
         events, last = self._read(state.position)
         if last == state.position:
+            self._catching_up = False
             return 0
         through = state.occurred_through
         if self.projection.occurred_order:
@@ -232,10 +244,34 @@ class ProjectionWorker:
         self._state = ProjectionState(
             state.name, last, state.generation, state.schema_version, now_micros(), through
         )
+        self._pages_applied.inc()
+        self._events_applied.inc(len(events))
+        self._log_page(state.position, last, events)
         if len(events) < self.page_size and self._cache.capacity is None:
             self._cache.limit(self.cache_capacity)
         # Never 0 once the position moved, even if no event was the view's: callers stop at 0.
         return max(len(events), 1)
+
+    def _log_page(self, after: int, position: int, events: list[RecordedEvent]) -> None:
+        """A line for a page that applied events: at INFO for the log's new events as they
+        come, at DEBUG from a full page until the worker next reaches the end of the log (a
+        catch-up after a start or a stop, whose pages come by the thousand)."""
+        if len(events) >= self.page_size:
+            self._catching_up = True
+        level = logging.DEBUG if self._catching_up else logging.INFO
+        if not events or not log.isEnabledFor(level):
+            return
+        correlations = list(dict.fromkeys(event.metadata.correlation_id_text for event in events))
+        fields: dict[str, object] = {
+            "view": self.name,
+            "after": after,
+            "position": position,
+            "events": len(events),
+            "correlation_ids": correlations[:LOGGED_CORRELATION_IDS],
+        }
+        if len(correlations) > LOGGED_CORRELATION_IDS:
+            fields["correlation_ids_omitted"] = len(correlations) - LOGGED_CORRELATION_IDS
+        log.log(level, "page applied", extra=fields)
 
     def _derive_again(self) -> int:
         """The next page holds an event that occurred before events the view has applied:

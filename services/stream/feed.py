@@ -40,6 +40,7 @@ from services.infrastructure.http import (
     include_routes,
     problem_responses,
 )
+from services.infrastructure.metrics import FeedMetrics
 from services.infrastructure.store import MAX_POSITION, EventStore
 from services.stream.cloudevents import CloudEventMapper
 
@@ -89,8 +90,10 @@ class EventFeed:
         *,
         heartbeat_seconds: float = 15.0,
         poll_seconds: float = 1.0,
+        metrics: FeedMetrics | None = None,
     ) -> None:
         self.store = store
+        self._clients = (metrics or FeedMetrics.detached()).sse_clients
         self.mapper = CloudEventMapper(store.codec)
         self.heartbeat_seconds = heartbeat_seconds
         self._poll_seconds = poll_seconds
@@ -191,6 +194,7 @@ class EventFeed:
                 return
             generation = self._generation
             self._open += 1
+            self._clients.inc()
             if self._watcher is None:
                 self._watcher = threading.Thread(
                     target=self._watch, name="workledger-feed", daemon=True
@@ -217,6 +221,7 @@ class EventFeed:
         finally:
             with self._lock:
                 self._open -= 1
+                self._clients.dec()
 
     async def _wait_past(self, position: int, generation: int, timeout: float) -> None:
         """Returns once the log passes ``position``, on shutdown, or after ``timeout``."""

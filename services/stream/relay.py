@@ -25,11 +25,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
-import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
@@ -39,6 +38,7 @@ from kafka.partitioner import DefaultPartitioner
 
 from contracts.cloudevents import STRUCTURED_CONTENT_TYPE
 from services.infrastructure.codec import RecordedEvent
+from services.infrastructure.metrics import RelayMetrics
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import EventStore, HeldLock
 from services.stream.cloudevents import CloudEventMapper
@@ -59,7 +59,6 @@ HEADERS = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
 # record's key, value, header and framing.
 RECORD_BATCH_BYTES = 1_000_000
 RECORD_OVERHEAD_BYTES = 96
-STATUS_LOG_SECONDS = 30.0
 
 
 class _Stopping(Exception):
@@ -181,6 +180,7 @@ class Relay:
         standby_poll_seconds: float = 1.0,
         clock: Clock = utc_now,
         on_acknowledged: Acknowledged | None = None,
+        metrics: RelayMetrics | None = None,
     ) -> None:
         if not settings.kafka_bootstrap_servers:
             raise ValueError("the relay needs WORKLEDGER_KAFKA_BOOTSTRAP_SERVERS")
@@ -204,6 +204,7 @@ class Relay:
         self._standby: bool | None = None
         self._clock = clock
         self._on_acknowledged = on_acknowledged
+        self._metrics = metrics or RelayMetrics.detached()
         self._mapper = CloudEventMapper(store.codec)
         self._partitioner = _KeyCachingPartitioner()
         self._positions = RelayPositions(store.backend)
@@ -384,6 +385,7 @@ class Relay:
 
     def _publish(self, producer: KafkaProducer, batch: list[_Record]) -> None:
         """Sends a batch and returns once the broker acknowledged all of it; saves the position."""
+        started = time.perf_counter()
         futures = [
             producer.send(self.topic, value=record.value, key=record.key, headers=HEADERS)
             for record in batch
@@ -399,6 +401,7 @@ class Relay:
             if not future.succeeded():
                 error = future.exception
                 raise error if isinstance(error, BaseException) else KafkaError(str(error))
+        self._metrics.send_seconds.observe(time.perf_counter() - started)
         events = [record.event for record in batch]
         if self._on_acknowledged is not None:
             self._on_acknowledged(events)
@@ -408,6 +411,7 @@ class Relay:
 
     def _note_failure(self, error: Exception) -> None:
         text = f"{type(error).__name__}: {error}"
+        self._metrics.failures.inc()
         if isinstance(error, KafkaError):
             self._reachable = False
         self._last_error = text
@@ -433,34 +437,3 @@ class Relay:
                 name="workledger-relay-close",
                 daemon=True,
             ).start()
-
-
-def run_relay(settings: Settings, store: EventStore) -> int:
-    """``workledger relay``: publishes until SIGINT or SIGTERM; the exit status."""
-    if not settings.kafka_bootstrap_servers:
-        log.error("set WORKLEDGER_KAFKA_BOOTSTRAP_SERVERS to run the relay")
-        return 2
-    relay = Relay(
-        store,
-        settings,
-        partitions=settings.kafka_topic_partitions,
-        replication_factor=settings.kafka_topic_replication,
-    )
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous: dict[int, Any] = {
-        signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)
-    }
-    relay.start()
-    try:
-        while not stop.wait(STATUS_LOG_SECONDS):
-            log.info(relay.status().describe())
-    finally:
-        relay.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    log.info(relay.status().describe())
-    return 0

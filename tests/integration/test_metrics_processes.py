@@ -1,0 +1,203 @@
+"""The metrics of real processes on PostgreSQL: ``workledger api --workers 2`` counts both of its
+processes in one scrape, and ``workledger worker`` serves its own on ``WORKLEDGER_METRICS_PORT``;
+each writes its log as JSON lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from services.app import build_runtime, create_app
+from services.infrastructure.postgres import PostgresBackend
+from services.infrastructure.settings import Settings
+from services.infrastructure.tokens import TokenStore
+from tests.conftest import bearer, create_database, drop_database, wait_until
+from tests.integration.scraped import Scrape
+from tests.stream.conftest import free_port
+
+pytestmark = pytest.mark.postgres
+
+START_SECONDS = 60.0
+REQUESTS_PER_ROUND = 48
+ROUNDS = 10
+
+
+@pytest.fixture
+def database(postgres_server_url: str) -> Iterator[str]:
+    """A fresh database of this test's own."""
+    url = create_database(postgres_server_url, "workledger_metrics")
+    yield url
+    drop_database(postgres_server_url, url)
+
+
+def admin_token(url: str) -> str:
+    backend = PostgresBackend.from_url(url, pool_size=1, max_overflow=1)
+    try:
+        return TokenStore(backend).create("admin")
+    finally:
+        backend.close()
+
+
+@contextmanager
+def running(arguments: list[str], settings: dict[str, str], port: int, logs: Path) -> Iterator[str]:
+    """``workledger <arguments>`` in a process of its own, once it answers ``/healthz`` on
+    ``port``; its base URL. Its standard error is kept in ``logs/stderr``."""
+    environment = {name: value for name, value in os.environ.items() if "WORKLEDGER_" not in name}
+    environment |= settings
+    with (logs / "stdout").open("wb") as out, (logs / "stderr").open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", *arguments],
+            env=environment,
+            stdout=out,
+            stderr=err,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, (logs / "stderr").read_text()[-3000:]
+            assert time.monotonic() < deadline, f"workledger {arguments[0]} did not start"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def assert_json_lines(path: Path) -> None:
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    assert lines, f"nothing was logged to {path}"
+    for line in lines:
+        written = json.loads(line)
+        assert {"time", "level", "logger", "message"} <= written.keys(), line
+
+
+def create_teams(base: str, token: str, count: int) -> int:
+    """Creates ``count`` teams at once, each on a connection of its own (so that whichever
+    process accepts it answers); how many were created."""
+
+    def create(number: int) -> int:
+        answer = httpx.post(
+            f"{base}/v1/teams", json={"name": f"Team {number}"}, headers=bearer(token)
+        )
+        return answer.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(create, range(count)))
+    assert set(statuses) == {201}, statuses
+    return len(statuses)
+
+
+def processes_that_counted_commands(shared: Path) -> set[str]:
+    """The processes whose own counter file in ``shared`` holds answered commands."""
+    counted = set()
+    for counters in shared.glob("counter_*.db"):
+        merged = MultiProcessCollector.merge([str(counters)])  # type: ignore[no-untyped-call]
+        if any(
+            sample.name == "workledger_commands_total" and sample.value > 0
+            for family in merged
+            for sample in family.samples
+        ):
+            counted.add(counters.stem.removeprefix("counter_"))
+    return counted
+
+
+def test_one_scrape_of_api_with_two_workers_counts_both_processes(
+    database: str, tmp_path: Path
+) -> None:
+    token = admin_token(database)
+    port = free_port()
+    shared = tmp_path / "metrics"
+    settings = {"WORKLEDGER_DATABASE_URL": database, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    arguments = ["api", "--workers", "2", "--port", str(port)]
+
+    with running(arguments, settings, port, tmp_path) as base:
+        sent = 0
+        for _ in range(ROUNDS):
+            sent += create_teams(base, token, REQUESTS_PER_ROUND)
+            if len(processes_that_counted_commands(shared)) == 2:
+                break
+        both = processes_that_counted_commands(shared)
+        scraped = Scrape.of(httpx.get(f"{base}/metrics").text)
+
+    assert len(both) == 2, "one process answered every request"
+    commands = scraped.value("workledger_commands_total", command="create_team", outcome="accepted")
+    assert commands == sent
+    timed = "workledger_http_request_duration_seconds_count"
+    assert scraped.value(timed, method="POST", route="/v1/teams", status_class="2xx") == sent
+    assert scraped.value("workledger_committer_batch_size_sum") == sent
+    assert scraped.value("workledger_log_position") == sent
+    assert scraped.label_values("workledger_view_position", "view") >= {"history", "queue"}
+    assert_json_lines(tmp_path / "stderr")
+
+
+def create_a_team(url: str) -> int:
+    """A team created through the API of a process in this test; the log's position after it."""
+    runtime = build_runtime(Settings(database_url=url), run_workers=False, views=())
+    try:
+        with TestClient(create_app(runtime)) as client:
+            answer = client.post(
+                "/v1/teams",
+                json={"name": "Payments"},
+                headers=bearer(runtime.tokens.create("admin")),
+            )
+        assert answer.status_code == 201, answer.text
+        position: int = answer.json()["position"]
+        return position
+    finally:
+        runtime.close()
+
+
+def test_a_worker_serves_its_metrics_on_the_metrics_port(database: str, tmp_path: Path) -> None:
+    port = free_port()
+    settings = {
+        "WORKLEDGER_DATABASE_URL": database,
+        "WORKLEDGER_METRICS_PORT": str(port),
+        "WORKLEDGER_METRICS_TOKEN": "scrape-me",
+    }
+    arguments = ["worker", "--view", "history", "--no-scheduler"]
+
+    with running(arguments, settings, port, tmp_path) as base:
+
+        def scrape() -> Scrape:
+            answer = httpx.get(f"{base}/metrics", headers=bearer("scrape-me"))
+            assert answer.status_code == 200, answer.text
+            return Scrape.of(answer.text)
+
+        position = create_a_team(database)
+        wait_until(
+            lambda: scrape().value("workledger_view_position", view="history") >= position,
+            timeout=30,
+            what="the worker applied the team",
+        )
+        scraped = scrape()
+        anonymous = httpx.get(f"{base}/metrics")
+
+    assert anonymous.status_code == 401
+    assert scraped.label_values("workledger_view_position", "view") == {"history"}
+    assert scraped.value("workledger_view_pages_applied_total", view="history") >= 1
+    assert scraped.value("workledger_view_events_applied_total", view="history") == 1
+    assert scraped.value("workledger_view_lag_events", view="history") == 0
+    assert scraped.has("workledger_db_pool_connections_in_use")
+    assert_json_lines(tmp_path / "stderr")

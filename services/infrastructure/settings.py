@@ -67,8 +67,8 @@ class Settings(BaseSettings):
     )
     host: str = Field(
         "127.0.0.1",
-        description="The address `serve` and `api` listen on, and the metrics port of `worker` "
-        "and `relay`.",
+        description="The address `serve` and `api` listen on, and the metrics port of `worker`, "
+        "`relay` and `scheduler`.",
     )
     port: int = Field(8000, ge=0, le=65535, description="The port `serve` and `api` listen on.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
@@ -121,7 +121,7 @@ class Settings(BaseSettings):
         0,
         ge=0,
         le=65535,
-        description="The port on which `worker` and `relay` serve /metrics (0: none).",
+        description="The port on which `worker`, `relay` and `scheduler` serve /metrics (0: none).",
     )
 
     flow_window_days: int = Field(

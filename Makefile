@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # What installing prints goes here, so the targets print only their own lines.
 INSTALL_LOG := .install.log
 
-.PHONY: run test lint typecheck unit bench contracts clean
+.PHONY: run test lint typecheck unit bench soak contracts clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "workledger needs Python 3.11 or newer on PATH" >&2; exit 1; }
@@ -37,13 +37,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two test processes at a time; the load and fault tests then run by themselves, since they
+# measure time and run processes of their own.
 unit: $(STAMP)
-	$(BIN)/pytest -q -m "not benchmark"
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not benchmark and not faults and not alone"
+	$(BIN)/pytest -q -m "faults or alone"
 
 test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/pytest -m benchmark -s -p no:randomly tests/benchmarks
+
+# `make test` runs the same soak for 60 s; this one runs 10 minutes and prints its table.
+SOAK_SECONDS ?= 600
+SOAK_RATE ?= 300
+soak: $(STAMP)
+	WORKLEDGER_REQUIRE_POSTGRES=1 WORKLEDGER_SOAK_SECONDS=$(SOAK_SECONDS) WORKLEDGER_SOAK_RATE=$(SOAK_RATE) \
+		$(BIN)/pytest -s -p no:randomly tests/integration/test_soak.py
 
 contracts: $(STAMP)
 	$(BIN)/python -m contracts.generate

@@ -21,8 +21,9 @@ class CommandAccepted(BaseModel):
 
 
 class TickAnswer(BaseModel):
-    """What a scheduler tick answers: the operations it looked at, the occurrences it scheduled,
-    and the log position it reached (the log's last position when it scheduled none)."""
+    """What a scheduler tick answers: the operations it looked at (for a manager, those of the
+    teams they lead), the occurrences it scheduled, and the log position it reached (the log's
+    last position when it scheduled none)."""
 
     operations: int
     scheduled: int

@@ -1,20 +1,21 @@
-"""Request bodies of the command API. Unknown fields are refused; sizes are bounded."""
+"""Request bodies of the command API. Unknown fields are refused; sizes are bounded; values are
+read strictly as their JSON types (``contracts.inputs``)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal, Self
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from contracts.inputs import Day, Id, Kept, Number, Whole
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(max_length=50_000)]
 Note = Annotated[str, StringConstraints(max_length=5_000)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Points = Annotated[float, Field(ge=0, le=1_000_000)]
-Amount = Annotated[float, Field(ge=-1e15, le=1e15)]
+Points = Annotated[Number, Field(ge=0, le=1_000_000)]
+Amount = Annotated[Number, Field(ge=-1e15, le=1e15)]
 ProjectKey = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z][A-Za-z0-9]{1,9}$"),
@@ -75,12 +76,16 @@ class CreateTeam(Body):
 
 
 class UpdateTeam(Body):
-    name: Name | None = None
+    name: Kept[Name] = None
     weekly_capacity: Points | None = None
 
 
 class AddTeamMember(Body):
-    member_id: UUID
+    member_id: Id
+
+
+class AddTeamLead(Body):
+    member_id: Id
 
 
 class WorkingAgreement(Body):
@@ -96,27 +101,27 @@ class CreateMember(Body):
     email: Email
     role: Role
     weekly_capacity: Points
-    team_ids: Annotated[list[UUID], Field(max_length=50)] = []
+    team_ids: Annotated[list[Id], Field(max_length=50)] = []
 
 
 class UpdateMember(Body):
-    name: Name | None = None
-    role: Role | None = None
-    weekly_capacity: Points | None = None
+    name: Kept[Name] = None
+    role: Kept[Role] = None
+    weekly_capacity: Kept[Points] = None
 
 
 class CreateGoal(Body):
     title: Title
-    owner_id: UUID
-    team_id: UUID | None = None
-    period_start: date
-    period_end: date
-    parent_id: UUID | None = None
+    owner_id: Id
+    team_id: Id | None = None
+    period_start: Day
+    period_end: Day
+    parent_id: Id | None = None
 
 
 class UpdateGoal(Body):
-    title: Title | None = None
-    parent_id: UUID | None = None
+    title: Kept[Title] = None
+    parent_id: Id | None = None
 
 
 class CloseGoal(Body):
@@ -138,17 +143,17 @@ class CheckIn(Body):
 class CreateProject(Body):
     name: Name
     key: ProjectKey
-    owner_id: UUID
-    team_id: UUID
-    start_date: date
-    target_date: date
-    goal_ids: Annotated[list[UUID], Field(max_length=50)] = []
+    owner_id: Id
+    team_id: Id
+    start_date: Day
+    target_date: Day
+    goal_ids: Annotated[list[Id], Field(max_length=50)] = []
 
 
 class UpdateProject(Body):
-    name: Name | None = None
-    start_date: date | None = None
-    target_date: date | None = None
+    name: Kept[Name] = None
+    start_date: Kept[Day] = None
+    target_date: Kept[Day] = None
 
 
 class ProjectStatusChange(Body):
@@ -162,44 +167,44 @@ class ProjectHealth(Body):
 
 class AddMilestone(Body):
     name: Name
-    due_date: date
+    due_date: Day
 
 
 class LinkGoal(Body):
-    goal_id: UUID
+    goal_id: Id
 
 
 class CreateIssue(Body):
     title: Title
     kind: IssueKind
-    team_id: UUID
-    project_id: UUID | None = None
+    team_id: Id
+    project_id: Id | None = None
     description: LongText = ""
     priority: Priority = "none"
     severity: Severity | None = None
     estimate: Points | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     labels: Annotated[list[Label], Field(max_length=50)] = []
-    parent_id: UUID | None = None
-    goal_ids: Annotated[list[UUID], Field(max_length=50)] = []
-    assignee_id: UUID | None = None
+    parent_id: Id | None = None
+    goal_ids: Annotated[list[Id], Field(max_length=50)] = []
+    assignee_id: Id | None = None
 
 
 class UpdateIssue(Body):
     """Only the fields present change; ``null`` clears a field that may be empty."""
 
-    title: Title | None = None
+    title: Kept[Title] = None
     description: LongText | None = None
-    priority: Priority | None = None
+    priority: Kept[Priority] = None
     severity: Severity | None = None
     estimate: Points | None = None
-    due_date: date | None = None
-    labels: Annotated[list[Label], Field(max_length=50)] | None = None
-    parent_id: UUID | None = None
+    due_date: Day | None = None
+    labels: Kept[Annotated[list[Label], Field(max_length=50)]] = None
+    parent_id: Id | None = None
 
 
 class AssignIssue(Body):
-    assignee_id: UUID | None
+    assignee_id: Id | None
 
 
 class TransitionIssue(Body):
@@ -211,12 +216,12 @@ class BlockIssue(Body):
 
 
 class AddDependency(Body):
-    blocked_by_id: UUID
+    blocked_by_id: Id
 
 
 class LinkIssue(Body):
     kind: Literal["goal", "affects"]
-    target_id: UUID
+    target_id: Id
 
 
 class Comment(Body):
@@ -224,24 +229,24 @@ class Comment(Body):
 
 
 class Watch(Body):
-    member_id: UUID
+    member_id: Id
 
 
 class Cadence(Body):
     every: Literal["day", "week", "month"]
-    interval: Annotated[int, Field(ge=1, le=366)] = 1
+    interval: Annotated[Whole, Field(ge=1, le=366)] = 1
     weekdays: Annotated[list[Weekday], Field(max_length=7)] | None = None
-    day_of_month: Annotated[int, Field(ge=1, le=31)] | None = None
+    day_of_month: Annotated[Whole, Field(ge=1, le=31)] | None = None
 
 
 class CreateOperation(Body):
     title: Title
-    team_id: UUID
-    owner_id: UUID
-    assignee_id: UUID | None = None
+    team_id: Id
+    owner_id: Id
+    assignee_id: Id | None = None
     cadence: Cadence
-    start_date: date
-    end_date: date | None = None
+    start_date: Day
+    end_date: Day | None = None
     runbook: Annotated[
         list[Annotated[str, StringConstraints(max_length=500)]], Field(max_length=100)
     ] = []
@@ -253,15 +258,14 @@ class ChangeCadence(Body):
 
 
 class UpdateOperation(Body):
-    assignee_id: UUID | None = None
-    runbook: (
+    assignee_id: Id | None = None
+    runbook: Kept[
         Annotated[list[Annotated[str, StringConstraints(max_length=500)]], Field(max_length=100)]
-        | None
-    ) = None
+    ] = None
 
 
 class Tick(Body):
-    until: date | None = None
+    until: Day | None = None
 
 
 class OccurrenceNote(Body):

@@ -64,6 +64,18 @@ class TeamMemberRemovedV1(EventData):
     member_id: UUID
 
 
+class TeamLeadAddedV1(EventData):
+    """A member became a lead of a team: a manager acting as them may manage it."""
+
+    member_id: UUID
+
+
+class TeamLeadRemovedV1(EventData):
+    """A member stopped leading a team."""
+
+    member_id: UUID
+
+
 class WorkingAgreementUpdatedV1(EventData):
     """A team's working agreement got a new revision."""
 

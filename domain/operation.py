@@ -39,6 +39,9 @@ OCCURRENCE_NAMESPACE = UUID("5ea7e999-bd61-481a-8cfc-023206a9e7f0")
 # One tick schedules at most this many occurrences of an operation, so an operation that starts
 # long ago is backfilled over several ticks instead of in one enormous command.
 MAX_OCCURRENCES_PER_TICK = 500
+# An operation starts at most this many days before the day it is created: what it owes from
+# before then is no one's work now, and a start in year 1 would be backfilled for centuries.
+MAX_DAYS_STARTED_BEFORE = 366
 RETIRED_NOTE = "the operation was retired"
 
 
@@ -321,8 +324,13 @@ def _occurrence(state: Operation, due_date: date) -> Occurrence:
     return occurrence
 
 
-def _create(command: CreateOperation) -> OperationCreated:
+def _create(command: CreateOperation, today: date) -> OperationCreated:
     title = require_text(command.title, "title")
+    if (today - command.start_date).days > MAX_DAYS_STARTED_BEFORE:
+        raise InvalidInput(
+            f"an operation may start at most {MAX_DAYS_STARTED_BEFORE} days before it is created",
+            field="start_date",
+        )
     cadence = _normalised(command.cadence, command.start_date)
     if command.end_date is not None and command.end_date < command.start_date:
         raise InvalidInput("the end date can't be before the start date", field="end_date")
@@ -353,7 +361,7 @@ def decide(
     if isinstance(command, CreateOperation):
         if state is not None:
             raise AlreadyExists("the operation exists already")
-        return [_create(command)]
+        return [_create(command, now.date())]
     if state is None:
         raise NotFound("no such operation")
     today = now.date()

@@ -1,4 +1,5 @@
-"""Team: a group of members with a weekly capacity, a working agreement and a definition of done."""
+"""Team: a group of members with a weekly capacity, a working agreement, a definition of done,
+and leads: the members who manage it."""
 
 from __future__ import annotations
 
@@ -44,6 +45,19 @@ class RemoveTeamMember:
 
 
 @dataclass(frozen=True)
+class AddTeamLead:
+    """A lead manages the team; they need not be one of its members (whose capacity it counts)."""
+
+    member_id: UUID
+    member_active: bool
+
+
+@dataclass(frozen=True)
+class RemoveTeamLead:
+    member_id: UUID
+
+
+@dataclass(frozen=True)
 class SetWorkingAgreement:
     text: str
 
@@ -59,6 +73,8 @@ TeamCommand = (
     | SetTeamCapacity
     | AddTeamMember
     | RemoveTeamMember
+    | AddTeamLead
+    | RemoveTeamLead
     | SetWorkingAgreement
     | SetDefinitionOfDone
 )
@@ -94,6 +110,16 @@ class TeamMemberRemoved:
 
 
 @dataclass(frozen=True)
+class TeamLeadAdded:
+    member_id: UUID
+
+
+@dataclass(frozen=True)
+class TeamLeadRemoved:
+    member_id: UUID
+
+
+@dataclass(frozen=True)
 class WorkingAgreementUpdated:
     text: str
     revision: int
@@ -110,6 +136,8 @@ TeamEvent = (
     | TeamCapacitySet
     | TeamMemberAdded
     | TeamMemberRemoved
+    | TeamLeadAdded
+    | TeamLeadRemoved
     | WorkingAgreementUpdated
     | DefinitionOfDoneUpdated
 )
@@ -126,6 +154,7 @@ class Team:
     working_agreement: str = ""
     agreement_revision: int = 0
     definition_of_done: tuple[str, ...] = ()
+    lead_ids: frozenset[UUID] = frozenset()
 
 
 def decide(command: TeamCommand, state: Team | None, now: datetime) -> list[TeamEvent]:
@@ -153,6 +182,14 @@ def decide(command: TeamCommand, state: Team | None, now: datetime) -> list[Team
             if member_id not in state.member_ids:
                 raise NotFound("the member is not in this team", field="member_id")
             return [TeamMemberRemoved(member_id)]
+        case AddTeamLead(member_id=member_id, member_active=active):
+            if not active:
+                raise MemberInactive("a deactivated member can't lead a team", field="member_id")
+            return [] if member_id in state.lead_ids else [TeamLeadAdded(member_id)]
+        case RemoveTeamLead(member_id=member_id):
+            if member_id not in state.lead_ids:
+                raise NotFound("the member does not lead this team", field="member_id")
+            return [TeamLeadRemoved(member_id)]
         case SetWorkingAgreement(text=text):
             if text == state.working_agreement:
                 return []
@@ -179,6 +216,10 @@ def evolve(state: Team | None, event: TeamEvent) -> Team | None:
             return replace(state, member_ids=state.member_ids | {member_id})
         case TeamMemberRemoved(member_id=member_id):
             return replace(state, member_ids=state.member_ids - {member_id})
+        case TeamLeadAdded(member_id=member_id):
+            return replace(state, lead_ids=state.lead_ids | {member_id})
+        case TeamLeadRemoved(member_id=member_id):
+            return replace(state, lead_ids=state.lead_ids - {member_id})
         case WorkingAgreementUpdated(text=text, revision=revision):
             return replace(state, working_agreement=text, agreement_revision=revision)
         case DefinitionOfDoneUpdated(items=items):

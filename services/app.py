@@ -23,6 +23,7 @@ from services.command.importer import Importer
 from services.command.lines import CommandCatalog
 from services.command.routes import command_routes, include_command_api
 from services.command.scheduler import Scheduler
+from services.infrastructure.answer_limit import RequestAnswerLimit
 from services.infrastructure.codec import EventCodec
 from services.infrastructure.committer import GroupCommitter
 from services.infrastructure.docs import install_docs
@@ -32,8 +33,10 @@ from services.infrastructure.logs import configure_logging
 from services.infrastructure.metrics import MULTIPROCESS_VARIABLE, Metrics
 from services.infrastructure.metrics_readings import DatabaseReadings
 from services.infrastructure.postgres_pool import count_connections
+from services.infrastructure.ratelimit import RateLimiter, RateLimits
 from services.infrastructure.settings import Settings
 from services.infrastructure.store import Backend, EventStore
+from services.infrastructure.token_watch import TokenWatch
 from services.infrastructure.tokens import TokenStore
 from services.projections.health import (
     ensure_health_table,
@@ -177,7 +180,11 @@ def build_runtime(
     count_connections(backend, metrics.connections)
     store = EventStore(backend, make_codec(), clock)
     committer = GroupCommitter(
-        store, max_batch=settings.commit_max_batch, metrics=metrics.committer
+        store,
+        max_batch=settings.commit_max_batch,
+        metrics=metrics.committer,
+        # On PostgreSQL, reached over a network that can go silent; SQLite is a local file.
+        wait_seconds=settings.database_wait_seconds if settings.database_url else None,
     )
     handler = CommandHandler(store, committer, retries=settings.command_retries)
     horizon = timedelta(days=settings.scheduler_horizon_days)
@@ -209,7 +216,7 @@ def build_runtime(
         store=store,
         committer=committer,
         handler=handler,
-        tokens=TokenStore(backend),
+        tokens=TokenStore(backend, clock=clock, check_seconds=settings.token_check_seconds),
         scheduler=scheduler,
         importer=importer,
         clock=clock,
@@ -353,6 +360,17 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
     def readyz() -> Response:
         return readiness(runtime)
 
-    app.add_middleware(HttpEdge, limit=runtime.settings.max_body_bytes)
+    # Added before the edge, so they run inside it, once the caller's token is known.
+    app.add_middleware(TokenWatch)
+    limiter = RateLimiter.from_settings(runtime.settings)
+    if limiter is not None:
+        app.add_middleware(RateLimits, limiter=limiter)
+    app.add_middleware(
+        HttpEdge,
+        limit=runtime.settings.max_body_bytes,
+        body_timeout=runtime.settings.body_timeout_seconds,
+    )
     install_observability(app, lambda: runtime.metrics, runtime.settings.metrics_token)
+    # Outermost, so that the edge's own look-ups (a token not seen yet) are bounded too.
+    app.add_middleware(RequestAnswerLimit, seconds=runtime.settings.database_wait_seconds)
     return app

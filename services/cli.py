@@ -12,9 +12,9 @@ from uuid import UUID
 from services.cli_backup import BACKUP_COMMANDS, add_backup_commands, run_backup_command
 from services.cli_deploy import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
 from services.cli_history import add_history_commands, run_history_command
+from services.cli_tokens import add_token_commands, run_token_command
 from services.infrastructure.logs import configure_logging
 from services.infrastructure.settings import Settings, SettingsError
-from services.infrastructure.tokens import ROLES
 
 if TYPE_CHECKING:
     from services.app import Runtime
@@ -278,23 +278,6 @@ def _relay(settings: Settings) -> int:
         return run_relay(settings, store)
 
 
-def _token_create(settings: Settings, args: argparse.Namespace) -> int:
-    from services.app import open_backend
-    from services.infrastructure.tokens import TokenStore
-
-    backend = open_backend(settings)
-    try:
-        try:
-            member_id = UUID(args.member) if args.member else None
-        except ValueError:
-            print(f"workledger: --member must be a member id, not {args.member!r}", file=sys.stderr)
-            return 2
-        print(TokenStore(backend).create(args.role, member_id))
-    finally:
-        backend.close()
-    return 0
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workledger",
@@ -330,11 +313,7 @@ def _parser() -> argparse.ArgumentParser:
     add_history_commands(commands)
     add_backup_commands(commands)
     add_deploy_commands(commands)
-    token = commands.add_parser("token", help="manage API tokens")
-    token_commands = token.add_subparsers(dest="token_command", required=True)
-    create = token_commands.add_parser("create", help="create a token and print it alone")
-    create.add_argument("--role", required=True, choices=ROLES)
-    create.add_argument("--member", help="the member id the token acts as")
+    add_token_commands(commands)
     return parser
 
 
@@ -359,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "relay":
         return _relay(settings)
     if args.command == "token":
-        return _token_create(settings, args)
+        return run_token_command(settings, args)
     if args.command in ("import", "demo"):
         return run_history_command(settings, args)
     if args.command in BACKUP_COMMANDS:

@@ -49,6 +49,10 @@ class TeamDetail(Entity):
         description="`weekly_capacity`, or when unset the sum of its active members' capacities."
     )
     member_ids: list[UUID] = Field(description="Its members, in the order they joined.")
+    lead_ids: list[UUID] = Field(
+        description="The members who lead it, in the order they became leads: a manager token "
+        "acting as one of them manages the team and its work."
+    )
     working_agreement: str
     agreement_revision: int = Field(description="0 until the first agreement is written.")
     definition_of_done: list[str]

@@ -15,7 +15,9 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from contracts.inputs import canonical_uuid
 from domain.catalog import Aggregate
+from services.command.authority import EVERY_TEAM, Authority, leading
 from services.command.handler import Accepted, Action, CommandContext, CommandHandler
 from services.command.scheduler import Scheduler
 from services.infrastructure.http import ProblemError, authenticate
@@ -32,6 +34,8 @@ ROLE_EXTENSION = "x-workledger-role"
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+# What the OpenAPI document says ``If-Match`` holds: ``*``, or a version as the ETag gives it.
+_IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"?[0-9]{1,18}"?)\s*$'
 
 
 async def get_scheduler(request: Request) -> Scheduler:
@@ -58,6 +62,14 @@ def _authorized(request: Request, principal: Principal) -> Principal:
     return principal
 
 
+def authority_of(principal: Principal, needed: str) -> Authority:
+    """How far the caller's command reaches: a manager using a manager's powers reaches the
+    teams their member leads; any other caller allowed the route reaches everything it may."""
+    if principal.role == MANAGER and needed == MANAGER:
+        return leading(principal.member_id)
+    return EVERY_TEAM
+
+
 def _context(request: Request, principal: Principal) -> CommandContext:
     clock: Callable[[], datetime] = request.app.state.clock
     correlation = _uuid_header(request, "x-correlation-id") or correlation_of(request)
@@ -68,6 +80,7 @@ def _context(request: Request, principal: Principal) -> CommandContext:
         now=clock(),
         correlation_id=correlation,
         causation_id=causation,
+        authority=authority_of(principal, required_role(request.scope.get("route"))),
     )
 
 
@@ -76,7 +89,7 @@ def _uuid_header(request: Request, name: str) -> UUID | None:
     if value is None:
         return None
     try:
-        return UUID(value)
+        return canonical_uuid(value)
     except ValueError:
         raise ProblemError(
             400,
@@ -185,8 +198,12 @@ def _respond(accepted: Accepted, headers: dict[str, str]) -> Response:
 
 async def command_runner(
     request: Request,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    if_match: Annotated[
+        str | None, Header(alias="If-Match", json_schema_extra={"pattern": _IF_MATCH_PATTERN})
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", json_schema_extra={"pattern": _KEY.pattern})
+    ] = None,
 ) -> CommandRunner:
     """The caller authorised for the route, the command's context and its conditions.
 
@@ -205,5 +222,12 @@ async def command_runner(
     )
 
 
+async def authorized_caller(request: Request) -> Principal:
+    """The caller, if their role may call the route: for routes that run no command of the log
+    (tokens), which declare their role as command routes do."""
+    return _authorized(request, await authenticate(request))
+
+
 Run = Annotated[CommandRunner, Depends(command_runner)]
+Caller = Annotated[Principal, Depends(authorized_caller)]
 SchedulerDep = Annotated[Scheduler, Depends(get_scheduler)]

@@ -16,7 +16,7 @@ from services.infrastructure.committer import CommitterStopped
 from services.infrastructure.http import ProblemError, problem_response
 from services.infrastructure.store import CommitOutcomeUnknown
 
-STATUS_OF_CODE = {"not_found": 404, "validation_error": 422}
+STATUS_OF_CODE = {"not_found": 404, "validation_error": 422, "forbidden": 403}
 CLAIM_FIELDS = {"member.email": "email", "project.key": "key"}
 
 COMMAND_ERRORS = (

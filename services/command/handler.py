@@ -24,6 +24,7 @@ from cachetools import LRUCache
 
 from domain.catalog import MEMBER, Aggregate
 from domain.errors import DomainError, NotFound
+from services.command.authority import EVERY_TEAM, Authority
 from services.infrastructure.codec import EventMetadata
 from services.infrastructure.committer import GroupCommitter
 from services.infrastructure.ids import new_id
@@ -59,6 +60,7 @@ class CommandContext:
     now: datetime
     correlation_id: UUID
     causation_id: UUID
+    authority: Authority = EVERY_TEAM
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,10 @@ class Session:
             loaded.version += len(events)
         return events
 
+    def written_states(self) -> list[Any]:
+        """The state, as this session leaves it, of every object it writes."""
+        return [self._loaded[(w.kind, stream_id)].state for stream_id, w in self._writers.items()]
+
     def claim(self, scope: str, value: str, owner_id: UUID) -> None:
         """Reserves a unique value for ``owner_id``, atomically with the events."""
         self._claims.append(Claim(scope, value, owner_id))
@@ -308,6 +314,7 @@ class CommandHandler:
         fingerprint: str = "",
     ) -> Accepted:
         """Runs ``action`` until it commits, and answers ``{id, version, position}``."""
+        action = context.authority.guard(action, target)
         key = (
             IdempotencyKey(context.principal, idempotency_key, fingerprint)
             if idempotency_key

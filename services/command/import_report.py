@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from services.infrastructure.http import ProblemError
+from services.infrastructure.screening import Refused, parse_json
 
 
 @dataclass(frozen=True)
@@ -96,6 +95,6 @@ def parsed_line(raw: RawLine) -> Any:
     if not text:
         return None
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raise ProblemError(400, "malformed_json", "the line is not valid JSON") from None
+        return parse_json(text, "the line")
+    except Refused as refused:
+        raise ProblemError(refused.status, refused.code, refused.detail) from None

@@ -24,17 +24,18 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from contracts.commands import Tick
+from contracts.inputs import canonical_uuid
 from domain.catalog import Aggregate
 from services.command.handler import Action
 from services.infrastructure.http import ProblemError
 from services.infrastructure.ids import choosing
+from services.infrastructure.parameters import moment_of
 
 API_PREFIX = "/v1"
 # The scheduler's tick is a command of the API, but not one route's action: the importer runs it
 # itself, at the line's time (see ``Importer``).
 TICK = ("POST", "/operations/tick")
 _FIELDS = frozenset({"command", "body", "occurred_at", "actor_id", "id"})
-_MOMENT = TypeAdapter(datetime)
 
 
 @dataclass(frozen=True)
@@ -222,9 +223,9 @@ def _occurred_at(value: Any, now: datetime) -> datetime:
     if not isinstance(value, str):
         raise invalid("occurred_at is required: an ISO 8601 time with its zone", "occurred_at")
     try:
-        moment = _MOMENT.validate_python(value)
-    except ValidationError:
-        raise invalid("occurred_at must be an ISO 8601 time", "occurred_at") from None
+        moment = moment_of(value)
+    except ValueError as error:
+        raise invalid(f"occurred_at {error}", "occurred_at") from None
     if moment.tzinfo is None:
         raise invalid("occurred_at needs its time zone (Z or an offset)", "occurred_at")
     if moment > now:
@@ -237,7 +238,7 @@ def _uuid(value: Any, field: str, *, optional: bool) -> UUID | None:
         return None
     if isinstance(value, str):
         try:
-            return UUID(value)
+            return canonical_uuid(value)
         except ValueError:
             pass
-    raise invalid(f"{field} must be a UUID", field)
+    raise invalid(f"{field} must be a UUID in its canonical form", field)

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from domain.catalog import OPERATION
 from domain.operation import OperationCreated
 from services.command.actions import operations as actions
+from services.command.authority import NotLed
 from services.command.handler import CommandContext, CommandHandler
 from services.infrastructure.ids import new_id
 from services.infrastructure.metrics import SchedulerMetrics
@@ -65,16 +67,24 @@ class Scheduler:
         operation_ids = store.streams_created_by(OperationCreated.__name__)
         scheduled = 0
         position = store.last_position()
+        ticked = 0
         for operation_id in operation_ids:
-            accepted = self._handler.execute(
-                context, actions.schedule_occurrences(operation_id, until)
-            )
+            try:
+                accepted = self._handler.execute(
+                    context,
+                    actions.schedule_occurrences(operation_id, until),
+                    target=(OPERATION, operation_id),
+                )
+            except NotLed:
+                # A manager's tick schedules the operations of the teams they lead, and no other.
+                continue
+            ticked += 1
             count = _scheduled_count(accepted.body)
             if count:
                 self._metrics.occurrences.inc(count)
                 scheduled += count
                 position = max(position, int(accepted.body["position"]))
-        return TickResult(len(operation_ids), scheduled, position)
+        return TickResult(ticked, scheduled, position)
 
     def system_context(self) -> CommandContext:
         correlation = new_id()

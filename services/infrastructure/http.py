@@ -7,18 +7,21 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Annotated, Any
 
+import anyio
 import anyio.to_thread
 import orjson
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import DataError, PersistenceError
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from psycopg import DataError as PsycopgDataError
 from psycopg import Error as PsycopgError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.answers import Problem
+from services.infrastructure.screening import Refused, parse_json, screen_request
 from services.infrastructure.tokens import Principal, TokenStore
 
 PROBLEM_JSON = "application/problem+json"
@@ -110,6 +113,9 @@ async def _on_validation(_: Request, error: Exception) -> Response:
 
 async def _on_http(_: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
+        # FastAPI's own parsing of a body the edge let through (it screens JSON bodies first).
+        return problem_response(400, "malformed_json", "the request body is not valid JSON")
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
     return problem_response(
         error.status_code,
@@ -121,6 +127,8 @@ async def _on_http(_: Request, error: Exception) -> Response:
 
 # What the store raises when it can't be reached, or gives no connection in time.
 STORE_ERRORS = (PersistenceError, PsycopgError)
+# What it raises for a value it can't hold: never an outage, so never a 503 a client retries.
+DATA_ERRORS = (DataError, PsycopgDataError)
 
 
 def _unavailable(error: Exception) -> Response:
@@ -133,7 +141,9 @@ def _unavailable(error: Exception) -> Response:
     )
 
 
-async def _on_unavailable(_: Request, error: Exception) -> Response:
+async def _on_unavailable(request: Request, error: Exception) -> Response:
+    if isinstance(error, DATA_ERRORS):
+        return await _on_unexpected(request, error)
     return _unavailable(error)
 
 
@@ -142,9 +152,10 @@ async def _on_unexpected(_: Request, error: Exception) -> Response:
     return problem_response(500, "internal_error", "an unexpected error occurred")
 
 
-# What any route under /v1 may answer: no valid token, a request that is not valid, and the
-# store out of reach.
-EVERY_ROUTE_PROBLEMS = (401, 422, 503)
+# What any route under /v1 may answer: a request the edge refuses (``screening``), no valid
+# token, a request that is not valid, a token past its rate limit (``ratelimit``, when set),
+# and the store out of reach.
+EVERY_ROUTE_PROBLEMS = (400, 401, 422, 429, 503)
 
 
 def problem_responses(
@@ -219,15 +230,19 @@ STREAMED_PATHS = frozenset({"/v1/import"})
 class HttpEdge:
     """What every request to the API meets before any route: who is calling, and what they sent.
 
-    Under ``/v1`` the bearer token is checked first, so an anonymous caller hears ``401`` whatever
-    its body. A body is read whole (it is small, and bounded): over ``limit`` bytes it is a
-    ``413``, whether declared or streamed, and a body that is not JSON is a ``415``. An import's
-    lines (``STREAMED_PATHS``) are left to their route, which reads them as they arrive.
+    What no route takes is refused first (``screening``: NUL in the path, query or headers, a
+    header repeated that is read as one). Under ``/v1`` the bearer token is checked next, so an
+    anonymous caller hears ``401`` whatever its body. A body is read whole (it is small, and
+    bounded): over ``limit`` bytes it is a ``413``, whether declared or streamed, one that takes
+    longer than ``body_timeout`` seconds to arrive a ``408``, one that is not JSON a ``415``,
+    and malformed JSON a ``400``. An import's lines (``STREAMED_PATHS``) are left to their
+    route, which reads them as they arrive, each part within ``body_timeout`` of the last.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, body_timeout: float = 30.0) -> None:
         self.app = app
         self.limit = limit
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -235,6 +250,7 @@ class HttpEdge:
             return
         headers = dict(scope.get("headers", ()))
         try:
+            screen_request(scope)
             if scope["path"].startswith("/v1/") or scope["path"] == "/v1":
                 tokens: TokenStore = scope["app"].state.tokens
                 authorization = headers.get(b"authorization", b"").decode("latin-1")
@@ -242,7 +258,7 @@ class HttpEdge:
                 scope.setdefault("state", {})["principal"] = principal
             if scope["path"] in STREAMED_PATHS and scope["method"] == "POST":
                 # Read by its route as it streams in, line by line, each line bounded.
-                await self.app(scope, receive, send)
+                await self.app(scope, self._timed_stream(receive), send)
                 return
             declared = headers.get(b"content-length", b"0")
             if not declared.isdigit() or int(declared) > self.limit:
@@ -255,7 +271,11 @@ class HttpEdge:
             if not has_body:
                 await self.app(scope, receive, send)
                 return
-            body = await self._read_body(receive)
+            try:
+                with anyio.fail_after(self.body_timeout):
+                    body = await self._read_body(receive)
+            except TimeoutError:
+                raise self._too_slow() from None
             content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if body and not (content_type in _JSON_TYPES or content_type.endswith(b"+json")):
                 raise ProblemError(
@@ -263,9 +283,17 @@ class HttpEdge:
                     "unsupported_media_type",
                     "send the request body as JSON, with Content-Type: application/json",
                 )
+            if body:
+                parse_json(body)
         except ProblemError as error:
             response = problem_response(
-                error.status, error.code, error.detail, headers=error.headers
+                error.status, error.code, error.detail, errors=error.errors, headers=error.headers
+            )
+            await response(scope, receive, send)
+            return
+        except Refused as refusal:
+            response = problem_response(
+                refusal.status, refusal.code, refusal.detail, errors=refusal.errors
             )
             await response(scope, receive, send)
             return
@@ -284,6 +312,34 @@ class HttpEdge:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    def _too_slow(self) -> ProblemError:
+        # The rest of the body is never read: the connection closes after the answer.
+        return ProblemError(
+            408,
+            "request_timeout",
+            f"the request body did not arrive within {self.body_timeout:g} s",
+            headers={"Connection": "close"},
+        )
+
+    def _timed_stream(self, receive: Receive) -> Receive:
+        """``receive`` for a body read as it streams in: each part must come within the body
+        timeout of the one before (an import may stream for as long as it keeps sending)."""
+        done = False
+
+        async def timed() -> Message:
+            nonlocal done
+            if done:
+                return await receive()
+            try:
+                with anyio.fail_after(self.body_timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise self._too_slow() from None
+            done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        return timed
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []

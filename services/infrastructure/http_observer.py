@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from starlette.routing import replace_params
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts.inputs import canonical_uuid
 from services.infrastructure.ids import new_id
 from services.infrastructure.logs import request_correlation
 from services.infrastructure.metrics import HttpMetrics, Metrics
@@ -135,7 +136,7 @@ def _given_correlation(scope: Scope) -> UUID | None:
     for name, value in scope.get("headers", ()):
         if name == CORRELATION_HEADER:
             try:
-                return UUID(value.decode("latin-1"))
+                return canonical_uuid(value.decode("latin-1"))
             except ValueError:
                 return None
     return None

@@ -7,15 +7,17 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.postgres import PostgresDatastore
+from psycopg.abc import PQGen
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 from psycopg_pool import PoolTimeout
 
+from services.infrastructure.answer_limit import ANSWER_LIMIT
 from services.infrastructure.metrics import ConnectionMetrics
 from services.infrastructure.settings import DATABASE_WAIT_SECONDS
 
@@ -32,6 +34,33 @@ RECONNECT_SECONDS = 0.5
 # libpq's least: without one, an attempt that gets no answer at all (a lost network rather than
 # a stopped server) would hold one of the pool's few connecting threads for minutes.
 CONNECT_TIMEOUT_SECONDS = 2
+# psycopg's own interval between checks for an interrupt while it waits for the server.
+WAIT_INTERVAL = 0.1
+
+RV = TypeVar("RV")
+
+
+class BoundedConnection(psycopg.Connection[DictRow]):
+    """A connection whose round trips wait for the database at most the limit the work at hand
+    set (``services.infrastructure.answer_limit``); past it, the connection is dropped and the
+    statement fails as a lost connection does."""
+
+    def wait(
+        self, gen: PQGen[RV], interval: float = WAIT_INTERVAL, timeout: float | None = None
+    ) -> RV:
+        limit = ANSWER_LIMIT.get()
+        if limit is None or timeout is not None:
+            return super().wait(gen, interval, timeout)
+        try:
+            return super().wait(gen, interval, limit)
+        except psycopg.errors._WaitTimeout:
+            # The statement is still out, and what the server does with it is unknown: the
+            # connection can't be used again. Dropped, it counts as broken, and the pool
+            # replaces it.
+            self.pgconn.finish()
+            raise psycopg.OperationalError(
+                f"the database did not answer within {limit:g} s"
+            ) from None
 
 
 class PooledDatastore(PostgresDatastore):
@@ -44,6 +73,7 @@ class PooledDatastore(PostgresDatastore):
         super().__init__(connect_timeout=wait_seconds, **options)
         self.wait_seconds = wait_seconds
         self.pool.reconnect_timeout = RECONNECT_SECONDS
+        self.pool.connection_class = BoundedConnection
         kwargs = self.pool.kwargs
         assert isinstance(kwargs, dict)
         self.pool.kwargs = {

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     )
     port: int = Field(8000, ge=0, le=65535, description="The port `serve` and `api` listen on.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
+    body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="How long a request body may take to arrive (for an import's stream: the "
+        "longest wait for its next part) before the answer is 408 and the connection closes.",
+    )
     commit_max_batch: int = Field(512, ge=1, description="Most commands in one transaction.")
     command_retries: int = Field(5, ge=1, description="Attempts for a command that conflicts.")
     scheduler_horizon_days: int = Field(
@@ -86,7 +93,8 @@ class Settings(BaseSettings):
     database_wait_seconds: float = Field(
         DATABASE_WAIT_SECONDS,
         gt=0,
-        description="How long a request waits for a database connection before answering 503.",
+        description="How long a request waits for the database (a connection, an answer, its "
+        "command's turn) before answering 503.",
     )
     import_max_lines: int = Field(
         100_000,
@@ -122,6 +130,38 @@ class Settings(BaseSettings):
         ge=0,
         le=65535,
         description="The port on which `worker`, `relay` and `scheduler` serve /metrics (0: none).",
+    )
+    token_check_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="How long an API process trusts a token it has looked up. Revoking a token "
+        "waits this long before it answers, so a revoked token is then refused by every process "
+        "(0: look the token up on every request).",
+    )
+    rate_limit_commands_per_second: float = Field(
+        0.0,
+        ge=0,
+        description="Commands a token may send a second, on average, to one API process "
+        "(0: no limit). With N API processes a token may send N times as many.",
+    )
+    rate_limit_commands_burst: int = Field(
+        0,
+        ge=0,
+        description="Commands a token may send at once before its rate applies (0: one "
+        "second's worth).",
+    )
+    rate_limit_queries_per_second: float = Field(
+        0.0,
+        ge=0,
+        description="Queries a token may send a second, on average, to one API process "
+        "(0: no limit); counted apart from its commands.",
+    )
+    rate_limit_queries_burst: int = Field(
+        0,
+        ge=0,
+        description="Queries a token may send at once before its rate applies (0: one "
+        "second's worth).",
     )
 
     flow_window_days: int = Field(

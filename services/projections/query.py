@@ -8,10 +8,11 @@ read model has applied the position a command answered, so a client reads its ow
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
@@ -19,6 +20,7 @@ import orjson
 from fastapi import Depends, Query, Request
 
 from services.infrastructure.http import CurrentPrincipal, ProblemError
+from services.infrastructure.parameters import DIGITS, parse_time, time_query
 from services.infrastructure.store import MAX_POSITION, Backend, EventStore, SqlCursor, Statement
 from services.infrastructure.tokens import Principal
 from services.projections.readmodel import Snapshot, micros
@@ -30,6 +32,12 @@ T = TypeVar("T")
 MAX_WAIT_SECONDS = 5.0
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# A cursor is base64url of a short JSON list; none this API gives out comes near this long.
+MAX_CURSOR_LENGTH = 1024
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+# What a value of a cursor may be, to reach SQL: a 64-bit integer, a string without NUL.
+_SMALLEST, _LARGEST = -(2**63), 2**63 - 1
 
 
 class ReadModels:
@@ -95,18 +103,7 @@ class ReadModels:
 
 
 def parse_as_of(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ProblemError(
-            422,
-            "validation_error",
-            "as_of must be an ISO 8601 time, such as 2026-03-01T12:00:00Z",
-            errors=[{"field": "as_of", "message": "not an ISO 8601 time"}],
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None if value is None else parse_time(value, "as_of")
 
 
 @dataclass
@@ -154,9 +151,7 @@ class ViewRequest:
 async def view_request(
     request: Request,
     principal: CurrentPrincipal,
-    as_of: Annotated[
-        str | None, Query(description="Answer as the view was at this ISO 8601 time.")
-    ] = None,
+    as_of: Annotated[str | None, time_query("Answer as the view was at this moment")] = None,
     min_position: Annotated[
         int | None,
         Query(
@@ -164,6 +159,7 @@ async def view_request(
             le=MAX_POSITION,
             description="First wait (up to 5 s) until the view has applied this position.",
         ),
+        DIGITS,
     ] = None,
 ) -> ViewRequest:
     read_models: ReadModels = request.app.state.read_models
@@ -188,15 +184,27 @@ def _malformed_cursor() -> ProblemError:
     )
 
 
+def _storable(value: Any) -> bool:
+    """Whether a cursor's value can be bound to a statement on every backend (SQLite's integers
+    are 64-bit; PostgreSQL's text holds no NUL)."""
+    if isinstance(value, int):
+        return _SMALLEST <= value <= _LARGEST
+    if isinstance(value, str):
+        return "\x00" not in value
+    return True
+
+
 def decode_cursor(cursor: str | None) -> list[Any] | None:
     if cursor is None:
         return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        decoded = orjson.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, orjson.JSONDecodeError):
-        decoded = None
-    if not isinstance(decoded, list):
+    decoded = None
+    if _CURSOR.fullmatch(cursor):
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            decoded = orjson.loads(base64.urlsafe_b64decode(padded))
+        except (ValueError, orjson.JSONDecodeError):
+            decoded = None
+    if not isinstance(decoded, list) or not all(_storable(value) for value in decoded):
         raise _malformed_cursor()
     return decoded
 
@@ -232,5 +240,12 @@ def one_of(view: ViewRequest, column: str, values: Sequence[str]) -> tuple[str, 
     return f"{column} IN (SELECT value FROM json_each(%s))", (orjson.dumps(list(values)).decode(),)
 
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Most items in one page.")]
-Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Most items in one page."), DIGITS]
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_CURSOR_LENGTH,
+        description="The `next_cursor` of the previous page.",
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+    ),
+]

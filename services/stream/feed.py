@@ -28,10 +28,11 @@ import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from contracts.cloudevents import CloudEvent
 from contracts.events import EventContract, UnknownEventContract
+from contracts.inputs import Id
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.http import (
     CurrentPrincipal,
@@ -41,6 +42,7 @@ from services.infrastructure.http import (
     problem_responses,
 )
 from services.infrastructure.metrics import FeedMetrics
+from services.infrastructure.parameters import DIGITS
 from services.infrastructure.store import MAX_POSITION, EventStore
 from services.stream.cloudevents import CloudEventMapper
 
@@ -282,6 +284,10 @@ def _bad_parameter(name: str, message: str) -> ProblemError:
     )
 
 
+# A log position as text, as a cursor or ``Last-Event-ID`` carries it.
+POSITION_PATTERN = r"^[0-9]{1,19}$"
+
+
 def _position(name: str, value: str) -> int:
     # ASCII digits only: str.isdigit() also admits the likes of "²", which int() refuses.
     if not (value.isascii() and value.isdigit()) or int(value) > MAX_POSITION:
@@ -291,8 +297,12 @@ def _position(name: str, value: str) -> int:
     return int(value)
 
 
+# A published type, versioned or not: ``workledger.issue.commented`` or ``….commented.v1``.
+EventTypeName = Annotated[
+    str, StringConstraints(max_length=120, pattern=r"^workledger(\.[a-z_]+){2}(\.v[0-9]{1,4})?$")
+]
 TypeFilter = Annotated[
-    list[str] | None,
+    list[EventTypeName] | None,
     Query(
         alias="type",
         description="Only events of this type (repeatable). An unversioned type "
@@ -301,7 +311,7 @@ TypeFilter = Annotated[
     ),
 ]
 ObjectFilter = Annotated[
-    UUID | None, Query(description="Only the events of this object (team, issue, ...).")
+    Id | None, Query(description="Only the events of this object (team, issue, ...).")
 ]
 
 
@@ -319,12 +329,20 @@ def include_event_feed(app: FastAPI) -> None:
         request: Request,
         _: CurrentPrincipal,
         after: Annotated[
-            int, Query(ge=0, le=MAX_POSITION, description="Start right after this log position.")
+            int,
+            Query(ge=0, le=MAX_POSITION, description="Start right after this log position."),
+            DIGITS,
         ] = 0,
         cursor: Annotated[
-            str | None, Query(description="The `next_cursor` of the previous page.")
+            str | None,
+            Query(
+                description="The `next_cursor` of the previous page.",
+                json_schema_extra={"pattern": POSITION_PATTERN},
+            ),
         ] = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="At most this many.")] = 100,
+        limit: Annotated[
+            int, Query(ge=1, le=MAX_PAGE, description="At most this many."), DIGITS
+        ] = 100,
         event_types: TypeFilter = None,
         object_id: ObjectFilter = None,
     ) -> Response:
@@ -363,10 +381,14 @@ def include_event_feed(app: FastAPI) -> None:
                 le=MAX_POSITION,
                 description="Start right after this position; default: live from now.",
             ),
+            DIGITS,
         ] = None,
         last_event_id: Annotated[
             str | None,
-            Header(description="Resume right after this position (sent by EventSource)."),
+            Header(
+                description="Resume right after this position (sent by EventSource).",
+                json_schema_extra={"pattern": POSITION_PATTERN},
+            ),
         ] = None,
         event_types: TypeFilter = None,
         object_id: ObjectFilter = None,

@@ -8,6 +8,11 @@ then saves its position, in a table of its own. So it publishes every event at l
 crash it resumes from its saved position and re-sends at most the batch that was unacknowledged,
 and consumers deduplicate on the CloudEvent ``id``.
 
+A broker that comes back without the topic's records (one that keeps them in memory, restarted;
+a cluster rebuilt empty; the topic deleted and made again) holds none of what was published: on
+finding its topic without a single record while its saved position says it published some, the
+relay publishes the log again from its start, so that the topic once more holds all of it.
+
 Order survives failures because batches go one at a time and each is small enough to travel as a
 single record batch per partition, which the broker takes whole or not at all: when a send fails,
 nothing later of that partition can already have landed after the gap. On any failure the relay
@@ -31,9 +36,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
-from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError
 from kafka.partitioner import DefaultPartitioner
 
 from contracts.cloudevents import STRUCTURED_CONTENT_TYPE
@@ -49,6 +53,7 @@ from services.stream.relay_positions import (
     relay_name,
     utc_now,
 )
+from services.stream.relay_topic import prepare_topic
 
 log = logging.getLogger("workledger.relay")
 
@@ -280,9 +285,10 @@ class Relay:
     def _publish_until_stopped(self) -> None:
         lease = self._take_lease()
         try:
+            topic_empty = self._ensure_topic()
             producer = self._connect()
             # Read only now: the position the previous holder of the lease saved last.
-            reader = _BatchReader(self._read_batches, self._positions.load(self.name))
+            reader = _BatchReader(self._read_batches, self._starting_position(topic_empty))
             try:
                 while not self._stopping.is_set():
                     batch = reader.next_batch(timeout=0.5)
@@ -322,8 +328,21 @@ class Relay:
             self.store.wait_for_events(position, 0.5)
         return list(self._batches(events))
 
+    def _starting_position(self, topic_empty: bool) -> int:
+        saved = self._positions.load(self.name)
+        if saved and topic_empty:
+            log.warning(
+                "relay %s: topic %s holds none of the %d events published to it (its broker "
+                "lost them, or it was made again): publishing the log again from its start",
+                self.name,
+                self.topic,
+                saved,
+            )
+            self._positions.restart(self.name, self._clock())
+            return 0
+        return saved
+
     def _connect(self) -> KafkaProducer:
-        self._ensure_topic()
         producer = KafkaProducer(
             bootstrap_servers=self._servers,
             client_id="workledger-relay",
@@ -344,30 +363,17 @@ class Relay:
             self._producer = producer
         return producer
 
-    def _ensure_topic(self) -> None:
-        admin = KafkaAdminClient(
-            bootstrap_servers=self._servers,
-            client_id="workledger-relay-admin",
-            request_timeout_ms=self._request_timeout_ms,
-            bootstrap_timeout_ms=self._request_timeout_ms,
+    def _ensure_topic(self) -> bool:
+        """Makes the topic if it is missing; whether it holds no record at all."""
+        empty = prepare_topic(
+            self._servers,
+            self.topic,
+            partitions=self._partitions,
+            replication_factor=self._replication_factor,
+            timeout_ms=self._request_timeout_ms,
         )
-        try:
-            admin.create_topics(
-                [NewTopic(self.topic, self._partitions, self._replication_factor)],
-                timeout_ms=self._request_timeout_ms,
-            )
-            log.info(
-                "relay %s: created topic %s (%d partitions, replication %d)",
-                self.name,
-                self.topic,
-                self._partitions,
-                self._replication_factor,
-            )
-        except TopicAlreadyExistsError:
-            pass
-        finally:
-            admin.close()
         self._reachable = True
+        return empty
 
     def _batches(self, events: Sequence[RecordedEvent]) -> Iterator[list[_Record]]:
         """The page in batches of at most ``batch_bytes``: one record batch per partition."""

@@ -79,6 +79,15 @@ class RelayPositions:
                 (name, position, at.isoformat()),
             )
 
+    def restart(self, name: str, at: datetime) -> None:
+        """Moves the position back to the start of the log, for a topic that lost what was
+        published to it (``save`` never moves it back)."""
+        with self._backend.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE {POSITIONS_TABLE} SET position = 0, updated_at = %s WHERE name = %s",
+                (at.isoformat(), name),
+            )
+
     def record_error(self, name: str, error: str, at: datetime) -> None:
         with self._backend.transaction() as cursor:
             cursor.execute(

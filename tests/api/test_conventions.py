@@ -123,12 +123,12 @@ def test_every_command_route_declares_who_may_call_it_in_the_openapi_document(
     assert roles["admin"] >= 4
 
 
-def test_a_member_may_not_create_a_team(
-    client: TestClient, runtime: Runtime, member: Headers
+def test_a_member_may_not_manage_a_team(
+    client: TestClient, runtime: Runtime, org: Org, member: Headers
 ) -> None:
     before = last_position(runtime)
 
-    response = client.post("/v1/teams", json={"name": "Rogue"}, headers=member)
+    response = client.patch(f"/v1/teams/{org.team_id}", json={"name": "Rogue"}, headers=member)
 
     problem = assert_problem(response, 403, "forbidden")
     assert "manager" in problem["detail"]

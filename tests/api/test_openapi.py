@@ -45,6 +45,9 @@ COMMANDS = [
     ("post", "/v1/operations/tick"),
     ("post", "/v1/operations/{operation_id}/occurrences/{due_date}/complete"),
     ("post", "/v1/operations/{operation_id}/occurrences/{due_date}/skip"),
+    ("post", "/v1/teams/{team_id}/leads"),
+    ("delete", "/v1/teams/{team_id}/leads/{member_id}"),
+    ("post", "/v1/tokens"),
 ]
 
 

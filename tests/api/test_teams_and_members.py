@@ -51,15 +51,18 @@ def test_creating_a_team_answers_201_and_records_team_created_by_system(
 def test_a_command_by_a_member_bound_token_records_the_member_as_actor(
     client: TestClient, admin: Headers, runtime: Runtime, now: datetime
 ) -> None:
+    team_id = create_team(client, admin)
     manager_id = create_member(client, admin, role="manager")
+    lead = {"member_id": manager_id}
+    assert client.post(f"/v1/teams/{team_id}/leads", json=lead, headers=admin).status_code == 200
     headers = bearer(runtime.tokens.create("manager", UUID(manager_id)))
     before = last_position(runtime)
 
-    response = client.post("/v1/teams", json={"name": "Platform"}, headers=headers)
+    response = client.patch(f"/v1/teams/{team_id}", json={"name": "Platform"}, headers=headers)
 
-    assert_accepted(response, 201)
+    assert_accepted(response, 200)
     events = events_after(runtime, before)
-    assert types(events) == ["TeamCreated"]
+    assert types(events) == ["TeamRenamed"]
     assert_recorded_by(events, manager_id, now)
 
 

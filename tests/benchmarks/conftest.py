@@ -234,6 +234,7 @@ class Server:
     port: int
     token: str
     log: Path
+    pid: int
 
 
 @contextmanager
@@ -241,7 +242,8 @@ def running(
     url: str, log: Path, command: str = "serve", settings: dict[str, str] | None = None
 ) -> Iterator[Server]:
     """``workledger <command>`` on PostgreSQL in a process of its own, with an admin token;
-    ``settings`` are more environment variables for it."""
+    ``settings`` are more environment variables for it. A ``worker`` answers on its metrics
+    port."""
     backend = PostgresBackend.from_url(url, pool_size=1, max_overflow=1)
     try:
         token = TokenStore(backend).create("admin")
@@ -254,9 +256,13 @@ def running(
         "WORKLEDGER_DB_POOL_SIZE": "16",
         **(settings or {}),
     }
+    arguments = [command, "--port", str(port)]
+    if command == "worker":
+        env["WORKLEDGER_METRICS_PORT"] = str(port)
+        arguments = [command]
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", command, "--port", str(port)],
+            [sys.executable, "-m", "services.cli", *arguments],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -273,7 +279,7 @@ def running(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.1)
-        yield Server(base, port, token, log)
+        yield Server(base, port, token, log, process.pid)
     finally:
         process.terminate()
         try:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 Request = tuple[str, str, bytes]
 RequestSource = Callable[[int], Iterator[Request]]
+# What a paced run tells its caller of each answer: the request, when it was due (seconds after
+# the run's start), its latency from that moment, its status and its body.
+Note = Callable[[Request, float, float, int, bytes], None]
 
 
 @dataclass
@@ -23,6 +26,9 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     elapsed: float = 0.0
+    # When a paced run's first request was due, on the wall clock (``time.time()``), so that
+    # what others sampled meanwhile lines up with its schedule.
+    started_at: float = 0.0
 
     @property
     def count(self) -> int:
@@ -39,7 +45,7 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     status_line = await reader.readline()
     status = int(status_line.split(b" ", 2)[1])
     length = 0
@@ -50,9 +56,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value.strip())
-    if length:
-        await reader.readexactly(length)
-    return status
+    return status, await reader.readexactly(length) if length else b""
 
 
 def _prefix(host: str, token: str) -> str:
@@ -81,7 +85,7 @@ async def _connection(
                 break
             started = time.perf_counter()
             writer.write(_encode(prefix, method, path, body))
-            status = await _read_response(reader)
+            status, _ = await _read_response(reader)
             result.latencies.append(time.perf_counter() - started)
             result.statuses[status] += 1
     finally:
@@ -114,6 +118,30 @@ def run_load(
     return result
 
 
+def send_all(
+    host: str, port: int, token: str, batches: Sequence[Sequence[Request]]
+) -> list[list[tuple[int, bytes]]]:
+    """Sends every batch at once, each over a connection of its own one request at a time (so
+    its requests are answered in order); each answer's status and body, batch by batch."""
+
+    async def batch(requests: Sequence[Request]) -> list[tuple[int, bytes]]:
+        reader, writer = await asyncio.open_connection(host, port)
+        prefix = _prefix(host, token)
+        try:
+            answers = []
+            for request in requests:
+                writer.write(_encode(prefix, *request))
+                answers.append(await _read_response(reader))
+            return answers
+        finally:
+            writer.close()
+
+    async def main() -> list[list[tuple[int, bytes]]]:
+        return list(await asyncio.gather(*(batch(requests) for requests in batches)))
+
+    return asyncio.run(main())
+
+
 def run_paced(
     host: str,
     port: int,
@@ -122,9 +150,10 @@ def run_paced(
     connections: int,
     rate: float,
     seconds: float,
+    note: Note | None = None,
 ) -> LoadResult:
     """Open loop at ``rate`` requests/s for ``seconds``: request ``n`` is due at
-    ``start + n / rate``, round robin over the connections.
+    ``start + n / rate``, round robin over the connections; ``note`` hears of each answer.
 
     A request's latency runs from the moment it was due, not from when it left: a connection
     still waiting on a slow answer sends its next request late, and that wait is the server's
@@ -136,22 +165,26 @@ def run_paced(
         reader, writer = await asyncio.open_connection(host, port)
         prefix = _prefix(host, token)
         try:
-            for turn, (method, path, body) in enumerate(source(index)):
+            for turn, request in enumerate(source(index)):
                 due = start + (turn * connections + index) / rate
                 if due >= start + seconds:
                     break
                 delay = due - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                writer.write(_encode(prefix, method, path, body))
-                status = await _read_response(reader)
-                result.latencies.append(time.perf_counter() - due)
+                writer.write(_encode(prefix, *request))
+                status, answer = await _read_response(reader)
+                latency = time.perf_counter() - due
+                result.latencies.append(latency)
                 result.statuses[status] += 1
+                if note is not None:
+                    note(request, due - start, latency, status, answer)
         finally:
             writer.close()
 
     async def main() -> None:
         start = time.perf_counter() + 0.2
+        result.started_at = time.time() + 0.2
         await asyncio.gather(*(connection(index, start) for index in range(connections)))
         result.elapsed = time.perf_counter() - start
 

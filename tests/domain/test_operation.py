@@ -92,6 +92,18 @@ def test_an_operation_needs_a_valid_cadence() -> None:
     assert error.field == "cadence.interval"
 
 
+def test_an_operation_may_start_up_to_a_year_before_it_is_created() -> None:
+    start = day(-op.MAX_DAYS_STARTED_BEFORE)
+    events = spec.given().when(replace(create, cadence=Cadence("day"), start_date=start))
+    assert events == [replace(created, cadence=Cadence("day"), start_date=start)]
+
+
+def test_an_operation_can_not_start_further_back_than_a_year_before_it_is_created() -> None:
+    for start in (day(-op.MAX_DAYS_STARTED_BEFORE - 1), date.min):
+        error = spec.given().rejects(replace(create, start_date=start), InvalidInput)
+        assert error.field == "start_date"
+
+
 def test_an_operation_can_not_end_before_it_starts() -> None:
     error = spec.given().rejects(replace(create, end_date=day(-1)), InvalidInput)
     assert error.field == "end_date"

@@ -90,3 +90,35 @@ def test_evolve_builds_the_state() -> None:
     assert state == team.Team(
         TEAM, "Billing", None, frozenset({ALICE}), "Be kind", 1, definition_of_done=()
     )
+
+
+def test_an_active_member_becomes_a_lead_once_whether_or_not_they_are_in_the_team() -> None:
+    assert spec.given(created).when(team.AddTeamLead(ALICE, member_active=True)) == [
+        team.TeamLeadAdded(ALICE)
+    ]
+    given = spec.given(created, team.TeamLeadAdded(ALICE))
+    assert given.when(team.AddTeamLead(ALICE, member_active=True)) == []
+
+
+def test_a_deactivated_member_can_not_become_a_lead() -> None:
+    error = spec.given(created).rejects(
+        team.AddTeamLead(ALICE, member_active=False), MemberInactive
+    )
+    assert error.field == "member_id"
+
+
+def test_a_lead_steps_down_only_from_a_team_they_lead() -> None:
+    given = spec.given(created, team.TeamLeadAdded(ALICE))
+    assert given.when(team.RemoveTeamLead(ALICE)) == [team.TeamLeadRemoved(ALICE)]
+    error = spec.given(created).rejects(team.RemoveTeamLead(ALICE), NotFound)
+    assert error.field == "member_id"
+
+
+def test_leads_are_kept_apart_from_members() -> None:
+    state = spec.state(created, team.TeamMemberAdded(ALICE), team.TeamLeadAdded(ALICE))
+    assert state is not None
+    assert state.lead_ids == {ALICE}
+    after = spec.state(created, team.TeamLeadAdded(ALICE), team.TeamMemberRemoved(ALICE))
+    assert after is not None
+    assert after.lead_ids == {ALICE}
+    assert after.member_ids == frozenset()

@@ -43,6 +43,7 @@ from domain.catalog import (
 )
 from services.app import build_runtime
 from services.command.actions import operations as operation_actions
+from services.command.authority import leading
 from services.command.deps import required_role
 from services.command.handler import CommandContext, Session, StreamCache
 from services.command.routes import goals, issues, members, operations, projects, teams
@@ -170,11 +171,17 @@ class _Replay:
                 self._commit(operation_actions.schedule_occurrences(operation_id, until), now)
             return
         route, values = self._match(method, local)
-        self._check_actor(actor, required_role(route.route))
+        needed = required_role(route.route)
+        self._check_actor(actor, needed)
         chosen = UUID(made["id"]) if "id" in made else None
         with choosing(chosen) as unclaimed:
             action = route.action(values, body)
         assert not (chosen and unclaimed), "a line named an id that nothing took"
+        if actor is not None and needed == "manager":
+            acting = self.state(MEMBER, UUID(actor))
+            if acting.role == "manager":
+                # As live: a manager manages only the teams they lead.
+                action = leading(UUID(actor)).guard(action, None)
         self._commit(action, now, actor)
 
     def _match(self, method: str, local: str) -> tuple[_Route, dict[str, str]]:

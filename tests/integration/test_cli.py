@@ -1,10 +1,11 @@
-"""The command line: rebuild (one at a time, while the service runs), status, token create."""
+"""The command line: rebuild (one at a time, while the service runs), status, tokens."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -125,6 +126,67 @@ def test_token_create_prints_the_new_token_alone_and_it_authenticates_with_its_r
     principal = runtime.tokens.authenticate(lines[0])
     assert principal is not None
     assert principal.role == "manager"
+
+
+@pytest.mark.usefixtures("settings_of_the_store")
+def test_token_create_takes_an_expiry_and_names_the_token_s_id_apart_from_the_secret(
+    runtime: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = datetime.now(UTC)
+
+    assert main(["token", "create", "--role", "viewer", "--expires-in", "12h"]) == 0
+
+    out, err = capsys.readouterr()
+    principal = runtime.tokens.authenticate(out.strip())
+    assert principal is not None
+    record = runtime.tokens.get(principal.token_id)
+    assert record is not None
+    assert record.expires_at is not None
+    assert (
+        before + timedelta(hours=12) <= record.expires_at <= datetime.now(UTC) + timedelta(hours=12)
+    )
+    assert str(principal.token_id) in err
+    assert out.strip() not in err
+
+
+@pytest.mark.usefixtures("settings_of_the_store")
+def test_token_list_shows_every_token_and_revoke_makes_it_refused(
+    runtime: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept = runtime.tokens.issue("viewer")
+    gone = runtime.tokens.issue("admin")
+
+    assert main(["token", "revoke", str(gone.record.id)]) == 0
+    assert main(["token", "list"]) == 0
+
+    out, _ = capsys.readouterr()
+    assert runtime.tokens.authenticate(gone.secret) is None
+    assert runtime.tokens.authenticate(kept.secret) is not None
+    rows = {
+        line.split()[1]: line
+        for line in out.splitlines()
+        if str(kept.record.id) in line or str(gone.record.id) in line
+    }
+    assert "revoked" in rows[str(gone.record.id)]
+    assert "active" in rows[str(kept.record.id)]
+    assert kept.secret not in out
+
+
+@pytest.mark.usefixtures("settings_of_the_store")
+def test_token_commands_refuse_what_names_no_token_or_member(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    unknown = "00000000-0000-4000-8000-000000000001"
+
+    assert main(["token", "revoke", unknown]) == 1
+    assert main(["token", "revoke", "tok"]) == 2
+    assert main(["token", "create", "--role", "member", "--member", unknown]) == 1
+    with pytest.raises(SystemExit):
+        main(["token", "create", "--role", "member", "--expires-in", "soon"])
+
+    _, err = capsys.readouterr()
+    assert f"no token has the id {unknown}" in err
+    assert f"{unknown} is no member" in err
 
 
 def _serve_once(data_dir: Path) -> tuple[str, str]:

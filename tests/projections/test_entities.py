@@ -165,6 +165,7 @@ def test_a_team_answers_its_members_agreement_and_definition_of_done(
         "weekly_capacity": None,
         "capacity": 32.0,
         "member_ids": [first, second],
+        "lead_ids": [],
         "working_agreement": "Review in an hour",
         "agreement_revision": 2,
         "definition_of_done": ["Tested"],
@@ -198,6 +199,24 @@ def test_a_member_removed_from_a_team_leaves_the_team_and_the_team_leaves_the_me
 
     assert read(client, admin, f"/teams/{payments}", removed["position"])["member_ids"] == []
     assert read(client, admin, f"/members/{m}", removed["position"])["team_ids"] == [risk]
+
+
+def test_a_team_answers_its_leads_in_the_order_they_became_leads(
+    client: TestClient, admin: Headers
+) -> None:
+    t = team(client, admin)["id"]
+    first = member(client, admin, "ada@example.com", [t])["id"]
+    second = member(client, admin, "bob@example.com")["id"]
+    third = member(client, admin, "cy@example.com")["id"]
+    for lead in (second, first, third):
+        send(client, admin, "POST", f"/teams/{t}/leads", {"member_id": lead})
+    stepped_down = send(client, admin, "DELETE", f"/teams/{t}/leads/{first}")
+
+    answer = read(client, admin, f"/teams/{t}", stepped_down["position"])
+
+    assert answer["lead_ids"] == [second, third]
+    assert answer["member_ids"] == [first]
+    assert answer["version"] == stepped_down["version"]
 
 
 # Members

@@ -140,6 +140,8 @@ CHANGED_FIELDS: dict[str, set[str]] = {
     "TeamCapacitySet": {"weekly_capacity"},
     "TeamMemberAdded": {"member_ids"},
     "TeamMemberRemoved": {"member_ids"},
+    "TeamLeadAdded": {"lead_ids"},
+    "TeamLeadRemoved": {"lead_ids"},
     "WorkingAgreementUpdated": {"working_agreement", "agreement_revision"},
     "DefinitionOfDoneUpdated": {"definition_of_done"},
     "MemberRegistered": {"name", "email", "role", "weekly_capacity", "active"},
@@ -274,6 +276,8 @@ def every_event(client: TestClient, h: Headers) -> int:
     m2 = member(client, h, "bob@example.com", [])
     send(client, h, "POST", f"/teams/{t}/members", {"member_id": m2})
     send(client, h, "DELETE", f"/teams/{t}/members/{m2}")
+    send(client, h, "POST", f"/teams/{t}/leads", {"member_id": m2})
+    send(client, h, "DELETE", f"/teams/{t}/leads/{m2}")
     send(client, h, "PUT", f"/teams/{t}/working-agreement", {"text": "Review within a day"})
     send(client, h, "PUT", f"/teams/{t}/definition-of-done", {"items": ["Tested"]})
     send(

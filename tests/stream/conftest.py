@@ -70,11 +70,19 @@ def free_port() -> int:
 class TansuBroker:
     """One tansu broker process on a fixed loopback port, which can be stopped and restarted."""
 
-    def __init__(self, binary: str, port: int, log_path: Path) -> None:
+    def __init__(
+        self, binary: str, port: int, log_path: Path, advertised_port: int | None = None
+    ) -> None:
         self.binary = binary
         self.port = port
         self.log_path = log_path
+        # Where clients are told to connect (a proxy in front of it), if not to the broker itself.
+        self.advertised_port = advertised_port or port
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -90,7 +98,7 @@ class TansuBroker:
                     "--listener-url",
                     url,
                     "--advertised-listener-url",
-                    url,
+                    f"tcp://127.0.0.1:{self.advertised_port}",
                     "--storage-engine",
                     "memory://tansu/",
                 ],

@@ -185,14 +185,13 @@ def test_a_broker_outage_delays_events_but_loses_or_reorders_none(
     finally:
         relay.stop()
 
-    after = read_topic(
-        broker.bootstrap_servers, topic, lambda rs: _has_positions(rs, stalled.position + 1, head)
-    )
+    # The broker came back without the records it had acknowledged (it keeps them in memory):
+    # the relay publishes the whole log again, so the topic holds all of it once more.
+    after = read_topic(broker.bootstrap_servers, topic, lambda rs: _has_positions(rs, 1, head))
     assert {position_of(cloudevent(r)) for r in before} >= set(range(1, acknowledged + 1))
     resent = sorted({position_of(cloudevent(r)) for r in after})
-    assert resent == list(range(stalled.position + 1, head + 1)), "acknowledged events re-sent"
-    log = runtime.store.read(stalled.position, head)
-    assert_each_object_in_log_order(after, log)
+    assert resent == list(range(1, head + 1))
+    assert_each_object_in_log_order(after, runtime.store.read(0, head))
 
 
 def _has_positions(records: Sequence[ConsumerRecord], first: int, last: int) -> bool:

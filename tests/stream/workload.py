@@ -74,6 +74,9 @@ def record_every_kind_of_event(runtime: Runtime) -> Organisation:
     lead, other, leaver = members
     run(runtime, members_actions.update_member(lead, body.UpdateMember(name="Ada", role="manager")))
     run(runtime, members_actions.update_member(lead, body.UpdateMember(weekly_capacity=12)))
+    run(runtime, teams_actions.add_team_lead(team_id, body.AddTeamLead(member_id=lead)))
+    run(runtime, teams_actions.add_team_lead(team_id, body.AddTeamLead(member_id=other)))
+    run(runtime, teams_actions.remove_team_lead(team_id, other))
     run(runtime, teams_actions.remove_team_member(team_id, leaver))
     run(runtime, members_actions.deactivate_member(leaver))
     run(runtime, members_actions.reactivate_member(leaver))

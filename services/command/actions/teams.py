@@ -55,6 +55,20 @@ def remove_team_member(team_id: UUID, member_id: UUID) -> Action:
     return action
 
 
+def add_team_lead(team_id: UUID, data: body.AddTeamLead) -> Action:
+    def action(s: Session) -> Reply:
+        s.require(TEAM, team_id, "team_id")
+        active = member_active(s, data.member_id, "member_id")
+        s.decide(TEAM, team_id, team.AddTeamLead(data.member_id, active))
+        return Reply(team_id)
+
+    return action
+
+
+def remove_team_lead(team_id: UUID, member_id: UUID) -> Action:
+    return on(TEAM, team_id, team.RemoveTeamLead(member_id))
+
+
 def set_working_agreement(team_id: UUID, data: body.WorkingAgreement) -> Action:
     return on(TEAM, team_id, team.SetWorkingAgreement(data.text))
 

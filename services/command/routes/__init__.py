@@ -5,16 +5,25 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from services.command.routes import goals, imports, issues, members, operations, projects, teams
+from services.command.routes import (
+    goals,
+    imports,
+    issues,
+    members,
+    operations,
+    projects,
+    teams,
+    tokens,
+)
 from services.command.routes.common import describe_roles
 from services.infrastructure.http import include_routes
 
 
 def include_command_api(app: FastAPI) -> None:
-    """Every command route under ``/v1``. Each declares the least role that may call it and
-    takes ``Run``, the dependency that authorises the caller for that role (tests check that
-    every route does)."""
-    for module in (teams, members, goals, projects, issues, operations, imports):
+    """Every command route under ``/v1``, and the token routes. Each declares the least role
+    that may call it and takes ``Run`` (or, for tokens, ``Caller``), the dependency that
+    authorises the caller for that role (tests check that every route does)."""
+    for module in (teams, members, goals, projects, issues, operations, imports, tokens):
         describe_roles(module.router.routes)
         include_routes(app, module.router, prefix="/v1")
 

@@ -24,7 +24,7 @@ WHO: dict[str, str] = {
     ADMIN: "an admin",
 }
 
-RESPONSES = problem_responses(400, 403, 404, 409, 412, 413, 415)
+RESPONSES = problem_responses(400, 403, 404, 408, 409, 412, 413, 415)
 
 
 def command(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import anyio.from_thread
 import anyio.to_thread
 import orjson
-from fastapi import Header, Query, Request
+from fastapi import Header, Path, Query, Request
 from fastapi.responses import Response
 
 from contracts.answers import ImportAnswer
@@ -17,6 +17,7 @@ from services.command.import_report import ImportBusy, ImportGap, ImportReport, 
 from services.command.importer import Importer
 from services.command.routes.common import RESPONSES
 from services.infrastructure.http import ProblemError, Routes, problem_response
+from services.infrastructure.parameters import DIGITS
 
 router = Routes(tags=["imports"])
 
@@ -53,7 +54,7 @@ async def import_history(
     request: Request,
     run: Run,
     import_id: Annotated[str, Header(alias="Import-ID", pattern=IMPORT_ID)],
-    from_line: Annotated[int, Query(ge=1, le=2**62)] = 1,
+    from_line: Annotated[int, Query(ge=1, le=2**62), DIGITS] = 1,
 ) -> Response:
     """Imports commands as they happened, read as the body streams in, each decided by the same
     rules as a live command and recorded with its own `occurred_at` and actor.
@@ -95,7 +96,9 @@ async def import_history(
     responses=RESPONSES,
     openapi_extra={ROLE_EXTENSION: ADMIN},
 )
-def import_progress(import_id: str, request: Request, run: Run) -> Response:
+def import_progress(
+    import_id: Annotated[str, Path(pattern=IMPORT_ID)], request: Request, run: Run
+) -> Response:
     """How far an import has come: the lines of it in the log, the events they wrote and the
     last position; readable while the import runs."""
     importer: Importer = request.app.state.importer

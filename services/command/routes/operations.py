@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from uuid import UUID
 
 from fastapi.responses import Response
 
 from contracts import commands as body
 from contracts.answers import TickAnswer
+from contracts.inputs import Day, Id
 from domain.catalog import OPERATION
 from services.command.actions import operations as actions
 from services.command.deps import Run, SchedulerDep
@@ -26,14 +25,14 @@ def create_operation(data: body.CreateOperation, run: Run) -> Response:
 
 
 @router.patch("/operations/{operation_id}", **command(MANAGER))
-def update_operation(operation_id: UUID, data: body.UpdateOperation, run: Run) -> Response:
+def update_operation(operation_id: Id, data: body.UpdateOperation, run: Run) -> Response:
     """Changes the default assignee of future occurrences, or the runbook."""
     action = actions.update_operation(operation_id, data)
     return run(action, target=(OPERATION, operation_id), payload=data)
 
 
 @router.put("/operations/{operation_id}/cadence", **command(MANAGER))
-def change_cadence(operation_id: UUID, data: body.ChangeCadence, run: Run) -> Response:
+def change_cadence(operation_id: Id, data: body.ChangeCadence, run: Run) -> Response:
     """Changes the cadence; occurrences already scheduled stay, only future dates follow it."""
     action = actions.change_cadence(operation_id, data)
     return run(action, target=(OPERATION, operation_id), payload=data)
@@ -67,26 +66,26 @@ def tick_operations(scheduler: SchedulerDep, run: Run, data: body.Tick | None = 
 
 
 @router.post("/operations/{operation_id}/pause", **command(MANAGER))
-def pause_operation(operation_id: UUID, run: Run) -> Response:
+def pause_operation(operation_id: Id, run: Run) -> Response:
     """Pauses an active operation: no occurrences are scheduled while paused."""
     return run(actions.pause_operation(operation_id), target=(OPERATION, operation_id))
 
 
 @router.post("/operations/{operation_id}/resume", **command(MANAGER))
-def resume_operation(operation_id: UUID, run: Run) -> Response:
+def resume_operation(operation_id: Id, run: Run) -> Response:
     """Resumes a paused operation from today; dates missed while paused are not caught up."""
     return run(actions.resume_operation(operation_id), target=(OPERATION, operation_id))
 
 
 @router.post("/operations/{operation_id}/retire", **command(MANAGER))
-def retire_operation(operation_id: UUID, run: Run) -> Response:
+def retire_operation(operation_id: Id, run: Run) -> Response:
     """Retires an operation for good."""
     return run(actions.retire_operation(operation_id), target=(OPERATION, operation_id))
 
 
 @router.post("/operations/{operation_id}/occurrences/{due_date}/complete", **command(MEMBER))
 def complete_occurrence(
-    operation_id: UUID, due_date: date, run: Run, data: body.OccurrenceNote | None = None
+    operation_id: Id, due_date: Day, run: Run, data: body.OccurrenceNote | None = None
 ) -> Response:
     """Completes the occurrence due on `due_date`, with an optional note."""
     data = data or body.OccurrenceNote()
@@ -96,7 +95,7 @@ def complete_occurrence(
 
 @router.post("/operations/{operation_id}/occurrences/{due_date}/skip", **command(MEMBER))
 def skip_occurrence(
-    operation_id: UUID, due_date: date, run: Run, data: body.OccurrenceNote | None = None
+    operation_id: Id, due_date: Day, run: Run, data: body.OccurrenceNote | None = None
 ) -> Response:
     """Skips the occurrence due on `due_date`, with an optional note."""
     data = data or body.OccurrenceNote()

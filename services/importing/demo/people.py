@@ -249,7 +249,8 @@ def _move(world: World, person: Person, team: Team) -> Callable[[], None]:
 
 def _setup(world: World, organisation: Organisation, joiners: set[int]) -> Actor:
     """The first lines: the system creates the teams and the first admin, who registers
-    everyone else; then each team's lead writes its working agreement."""
+    everyone else and names each team's manager its lead; then each lead writes the team's
+    working agreement."""
     admin = organisation.admins[0]
     for team in organisation.teams:
         world.emit("POST /v1/teams", None, {"name": team.name}, id=team.id)
@@ -258,6 +259,10 @@ def _setup(world: World, organisation: Organisation, joiners: set[int]) -> Actor
     for person in world.people[1:]:
         if id(person) not in joiners:
             world.emit("POST /v1/members", admin, _member_body(person, person.team), id=person.id)
+    for team in organisation.teams:
+        assert team.manager is not None
+        body = {"member_id": str(team.manager.id)}
+        world.emit(f"POST /v1/teams/{team.id}/leads", admin, body)
     yield world.now + 10 * MINUTE
     for team in organisation.teams:
         lead = team.manager

@@ -14,7 +14,7 @@ from domain import goal, member, project, team
 from services.infrastructure.codec import RecordedEvent
 from services.projections.dispatch import Change, EventHandlers
 
-from .rows import added, create, id_text, link, load, revise, save, unlink
+from .rows import added, create, id_text, link, load, removed, revise, save, unlink
 from .tables import CHILD_GOAL, GOALS, MEMBER_TEAM, MEMBERS, PROJECTS, TEAM_MEMBER, TEAMS
 
 HANDLERS = EventHandlers()
@@ -34,6 +34,7 @@ def team_created(change: Change, event: team.TeamCreated) -> None:
             "working_agreement": "",
             "agreement_revision": 0,
             "definition_of_done": [],
+            "lead_ids": [],
         },
     )
 
@@ -68,6 +69,22 @@ def team_member_removed(change: Change, event: team.TeamMemberRemoved) -> None:
     unlink(change, team_id, TEAM_MEMBER, member_id)
     unlink(change, member_id, MEMBER_TEAM, team_id)
     save(change, current)
+
+
+@HANDLERS.on(team.TeamLeadAdded)
+def team_lead_added(change: Change, event: team.TeamLeadAdded) -> None:
+    current = load(change, TEAMS)
+    if current is not None:
+        current.set(lead_ids=added(current.doc["lead_ids"], str(event.member_id)))
+        save(change, current)
+
+
+@HANDLERS.on(team.TeamLeadRemoved)
+def team_lead_removed(change: Change, event: team.TeamLeadRemoved) -> None:
+    current = load(change, TEAMS)
+    if current is not None:
+        current.set(lead_ids=removed(current.doc["lead_ids"], str(event.member_id)))
+        save(change, current)
 
 
 @HANDLERS.on(team.WorkingAgreementUpdated)

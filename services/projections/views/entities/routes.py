@@ -6,10 +6,10 @@ A detail answers the object's version as its ``ETag``, the value a command's ``I
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import Path, Query, Response
 
+from contracts.inputs import Id
 from contracts.views.entities import (
     CommentList,
     GoalDetail,
@@ -33,6 +33,7 @@ from contracts.views.entities import (
     TeamList,
 )
 from services.infrastructure.http import Routes, problem_responses
+from services.infrastructure.parameters import TRUE_OR_FALSE
 from services.projections.query import DEFAULT_LIMIT, Cursor, Limit, View, decode_position_cursor
 
 from . import queries
@@ -49,11 +50,11 @@ def _with_etag(response: Response, doc: Doc) -> Doc:
     return doc
 
 
-TeamId = Annotated[UUID | None, Query(description="Only those of this team.")]
+TeamId = Annotated[Id | None, Query(description="Only those of this team.")]
 
 
 @router.get("/teams/{team_id}", response_model=TeamDetail)
-async def get_team(team_id: Annotated[UUID, Path()], view: View, response: Response) -> Doc:
+async def get_team(team_id: Annotated[Id, Path()], view: View, response: Response) -> Doc:
     """A team with its members, capacity, working agreement and definition of done."""
     return _with_etag(response, await queries.detail(view, TEAM, team_id))
 
@@ -66,7 +67,7 @@ async def list_teams(view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = 
 
 
 @router.get("/members/{member_id}", response_model=MemberDetail)
-async def get_member(member_id: Annotated[UUID, Path()], view: View, response: Response) -> Doc:
+async def get_member(member_id: Annotated[Id, Path()], view: View, response: Response) -> Doc:
     """A member with their role, capacity, teams and whether they are active."""
     return _with_etag(response, await queries.detail(view, MEMBER, member_id))
 
@@ -75,7 +76,9 @@ async def get_member(member_id: Annotated[UUID, Path()], view: View, response: R
 async def list_members(
     view: View,
     team_id: TeamId = None,
-    active: Annotated[bool | None, Query(description="Only active (or deactivated) ones.")] = None,
+    active: Annotated[
+        bool | None, Query(description="Only active (or deactivated) ones."), TRUE_OR_FALSE
+    ] = None,
     role: Annotated[Role | None, Query(description="Only those with this role.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -88,7 +91,7 @@ async def list_members(
 
 
 @router.get("/goals/{goal_id}", response_model=GoalDetail)
-async def get_goal(goal_id: Annotated[UUID, Path()], view: View, response: Response) -> Doc:
+async def get_goal(goal_id: Annotated[Id, Path()], view: View, response: Response) -> Doc:
     """A goal with its key results, progress and the goals aligned under it."""
     return _with_etag(response, await queries.detail(view, GOAL, goal_id))
 
@@ -98,8 +101,8 @@ async def list_goals(
     view: View,
     team_id: TeamId = None,
     status: Annotated[GoalStatus | None, Query(description="Only goals in this status.")] = None,
-    owner_id: Annotated[UUID | None, Query(description="Only goals this member owns.")] = None,
-    parent_id: Annotated[UUID | None, Query(description="Only goals aligned under it.")] = None,
+    owner_id: Annotated[Id | None, Query(description="Only goals this member owns.")] = None,
+    parent_id: Annotated[Id | None, Query(description="Only goals aligned under it.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Doc:
@@ -110,7 +113,7 @@ async def list_goals(
 
 
 @router.get("/projects/{project_id}", response_model=ProjectDetail)
-async def get_project(project_id: Annotated[UUID, Path()], view: View, response: Response) -> Doc:
+async def get_project(project_id: Annotated[Id, Path()], view: View, response: Response) -> Doc:
     """A project with its milestones, linked goals and latest health."""
     return _with_etag(response, await queries.detail(view, PROJECT, project_id))
 
@@ -132,7 +135,7 @@ async def list_projects(
 
 
 @router.get("/issues/{issue_id}", response_model=IssueDetail)
-async def get_issue(issue_id: Annotated[UUID, Path()], view: View, response: Response) -> Doc:
+async def get_issue(issue_id: Annotated[Id, Path()], view: View, response: Response) -> Doc:
     """An issue with its links, dependencies both ways, sub-issues, watchers and comment count."""
     return _with_etag(response, await queries.detail(view, ISSUE, issue_id))
 
@@ -141,16 +144,18 @@ async def get_issue(issue_id: Annotated[UUID, Path()], view: View, response: Res
 async def list_issues(
     view: View,
     team_id: TeamId = None,
-    project_id: Annotated[UUID | None, Query(description="Only issues of this project.")] = None,
-    assignee_id: Annotated[UUID | None, Query(description="Only issues assigned to them.")] = None,
+    project_id: Annotated[Id | None, Query(description="Only issues of this project.")] = None,
+    assignee_id: Annotated[Id | None, Query(description="Only issues assigned to them.")] = None,
     status: Annotated[IssueStatus | None, Query(description="Only issues in this status.")] = None,
     kind: Annotated[IssueKind | None, Query(description="Only issues of this kind.")] = None,
     priority: Annotated[Priority | None, Query(description="Only this priority.")] = None,
     label: Annotated[
         str | None, Query(min_length=1, max_length=64, description="Only issues with this label.")
     ] = None,
-    blocked: Annotated[bool | None, Query(description="Only blocked (or unblocked) ones.")] = None,
-    parent_id: Annotated[UUID | None, Query(description="Only sub-issues of this issue.")] = None,
+    blocked: Annotated[
+        bool | None, Query(description="Only blocked (or unblocked) ones."), TRUE_OR_FALSE
+    ] = None,
+    parent_id: Annotated[Id | None, Query(description="Only sub-issues of this issue.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Doc:
@@ -172,7 +177,7 @@ async def list_issues(
 
 @router.get("/issues/{issue_id}/comments", response_model=CommentList)
 async def list_comments(
-    issue_id: Annotated[UUID, Path()],
+    issue_id: Annotated[Id, Path()],
     view: View,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -183,9 +188,7 @@ async def list_comments(
 
 
 @router.get("/operations/{operation_id}", response_model=OperationDetail)
-async def get_operation(
-    operation_id: Annotated[UUID, Path()], view: View, response: Response
-) -> Doc:
+async def get_operation(operation_id: Annotated[Id, Path()], view: View, response: Response) -> Doc:
     """An operation with its cadence, runbook and every occurrence (late ones marked)."""
     return _with_etag(response, await queries.detail(view, OPERATION, operation_id))
 

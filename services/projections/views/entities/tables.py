@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.projections.readmodel import Column, Table
 
 NAME = "entities"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _objects(

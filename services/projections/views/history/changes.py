@@ -64,6 +64,16 @@ def _team(fields: Fields | None, event: team.TeamEvent) -> Fields | None:
             if fields is None:
                 return None
             return _set(fields, member_ids=_removed(fields["member_ids"], str(member_id)))
+        case team.TeamLeadAdded(member_id=member_id):
+            # Teams recorded before leads existed have no such field: it starts empty.
+            if fields is None:
+                return None
+            leads = fields.get("lead_ids", [])
+            return _set(fields, lead_ids=_added(leads, str(member_id)))
+        case team.TeamLeadRemoved(member_id=member_id):
+            if fields is None:
+                return None
+            return _set(fields, lead_ids=_removed(fields.get("lead_ids", []), str(member_id)))
         case team.WorkingAgreementUpdated(text=text, revision=revision):
             return _set(fields, working_agreement=text, agreement_revision=revision)
         case team.DefinitionOfDoneUpdated(items=items):

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 import orjson
 from fastapi import Query, Response
 
+from contracts.inputs import Id
 from contracts.views.history import ChainVerdict, HistoryPage, ObjectKind
-from services.infrastructure.http import ProblemError, Routes, problem_responses
+from services.infrastructure.http import Routes, problem_responses
+from services.infrastructure.parameters import TRUE_OR_FALSE, parse_time, time_query
 from services.projections.query import (
     DEFAULT_LIMIT,
     Cursor,
     Limit,
     View,
     decode_position_cursor,
-    parse_as_of,
 )
 from services.projections.readmodel import micros
 from services.projections.views.history.queries import (
@@ -29,40 +29,29 @@ router = Routes(tags=["history"], responses=problem_responses(400, 409))
 
 
 def _parse_time(value: str | None, field: str) -> int | None:
-    try:
-        moment = parse_as_of(value)
-    except ProblemError:
-        raise ProblemError(
-            422,
-            "validation_error",
-            f"{field} must be an ISO 8601 time, such as 2026-03-01T12:00:00Z",
-            errors=[{"field": field, "message": "not an ISO 8601 time"}],
-        ) from None
-    return micros(moment) if moment is not None else None
+    return None if value is None else micros(parse_time(value, field))
 
 
 @router.get("/history", response_model=HistoryPage)
 async def history(
     view: View,
-    object_id: Annotated[UUID | None, Query(description="Only this object's events.")] = None,
+    object_id: Annotated[Id | None, Query(description="Only this object's events.")] = None,
     actor_id: Annotated[
         str | None,
         Query(max_length=64, description="Only events caused by this member (or `system`)."),
     ] = None,
-    team_id: Annotated[
-        UUID | None, Query(description="Only events of this team's objects.")
-    ] = None,
+    team_id: Annotated[Id | None, Query(description="Only events of this team's objects.")] = None,
     kind: Annotated[
         ObjectKind | None, Query(description="Only events of this kind of object.")
     ] = None,
     since: Annotated[
-        str | None, Query(description="Only events that occurred at or after this ISO time.")
+        str | None, time_query("Only events that occurred at or after this moment")
     ] = None,
-    until: Annotated[
-        str | None, Query(description="Only events that occurred before this ISO time.")
-    ] = None,
+    until: Annotated[str | None, time_query("Only events that occurred before this moment")] = None,
     newest_first: Annotated[
-        bool, Query(description="Page from the newest entry back instead of the oldest on.")
+        bool,
+        Query(description="Page from the newest entry back instead of the oldest on."),
+        TRUE_OR_FALSE,
     ] = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,

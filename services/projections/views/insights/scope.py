@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final, Literal
-from uuid import UUID
 
+from contracts.inputs import UUID_PATTERN, canonical_uuid
 from services.infrastructure.http import ProblemError
 
 ScopeKind = Literal["org", "team", "project", "goal", "member"]
@@ -16,7 +16,7 @@ SCOPE_KINDS: Final[dict[str, ScopeKind]] = {
     "goal": "goal",
     "member": "member",
 }
-SCOPE_PATTERN: Final = r"^(org|(team|project|goal|member):[0-9a-fA-F-]{32,36})$"
+SCOPE_PATTERN: Final = rf"^(org|(team|project|goal|member):{UUID_PATTERN[1:-1]})$"
 SCOPE_DESCRIPTION: Final = "`org`, or one `team:ID`, `project:ID`, `goal:ID` or `member:ID`."
 
 
@@ -31,10 +31,10 @@ class Scope:
             return cls("org")
         kind, _, value = text.partition(":")
         try:
-            parsed = UUID(value)
+            parsed = canonical_uuid(value)
         except ValueError:
             parsed = None
-        if kind not in SCOPE_KINDS or parsed is None or len(value) not in (32, 36):
+        if kind not in SCOPE_KINDS or parsed is None:
             raise ProblemError(
                 422,
                 "validation_error",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 import orjson
@@ -11,6 +11,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from contracts.views.summary import Summary
 from services.infrastructure.http import ProblemError, Routes, problem_responses
+from services.infrastructure.parameters import parse_time, time_query
 from services.projections.query import View
 from services.projections.readmodel import Snapshot
 from services.projections.views.insights.parameters import InsightRules, ScopeText
@@ -25,20 +26,7 @@ router = Routes(tags=["insights"])
 
 
 def _moment(name: str, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise ProblemError(
-            422,
-            "validation_error",
-            f"{name} must be an ISO 8601 time, such as 2026-03-01T12:00:00Z",
-            errors=[{"field": name, "message": "not an ISO 8601 time"}],
-        ) from None
-    return moment
+    return None if value is None else parse_time(value, name)
 
 
 @router.get(
@@ -54,13 +42,9 @@ async def summaries(
     rules: InsightRules,
     scope: ScopeText = "org",
     since: Annotated[
-        str | None,
-        Query(max_length=40, description="The period's start (default: 7 days before `until`)."),
+        str | None, time_query("The period's start (default: 7 days before `until`)")
     ] = None,
-    until: Annotated[
-        str | None,
-        Query(max_length=40, description="The period's end (default: now, or `as_of`)."),
-    ] = None,
+    until: Annotated[str | None, time_query("The period's end (default: now, or `as_of`)")] = None,
     format: Annotated[
         Literal["json", "text"] | None,
         Query(description="`text` for plain text (as `Accept: text/plain` asks)."),

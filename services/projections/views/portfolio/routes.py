@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from typing import Annotated, Final
-from uuid import UUID
 
 from fastapi import Path, Query
 from fastapi.responses import Response
 
+from contracts.inputs import Id
 from contracts.views.forecast import ProjectForecast
 from contracts.views.portfolio import Portfolio, ProjectStatus
 from services.infrastructure.http import ProblemError, Routes, problem_responses
+from services.infrastructure.parameters import DIGITS
 from services.projections.query import (
     DEFAULT_LIMIT,
     Cursor,
@@ -42,13 +43,14 @@ router = Routes(tags=["views"])
 )
 async def portfolio(
     view: View,
-    team_id: Annotated[UUID | None, Query(description="Only this team's projects.")] = None,
+    team_id: Annotated[Id | None, Query(description="Only this team's projects.")] = None,
     status: Annotated[
         ProjectStatus | None, Query(description="Only projects in this status.")
     ] = None,
     throughput_weeks: Annotated[
         int,
         Query(ge=1, le=52, description="Weeks of completed work a team's pace is measured over."),
+        DIGITS,
     ] = DEFAULT_THROUGHPUT_WEEKS,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -80,11 +82,12 @@ async def portfolio(
     responses=problem_responses(400, 404, 409),
 )
 async def project_forecast(
-    project_id: Annotated[UUID, Path()],
+    project_id: Annotated[Id, Path()],
     view: View,
     sample_weeks: Annotated[
         int,
         Query(ge=1, le=52, description="Past whole weeks of the team's throughput drawn from."),
+        DIGITS,
     ] = DEFAULT_SAMPLE_WEEKS,
 ) -> Response:
     """When the project's open issues will be done: the exact distribution of the weeks it

@@ -7,6 +7,7 @@ from uuid import UUID
 import orjson
 from fastapi.responses import Response
 
+from contracts.inputs import Id
 from contracts.views.queue import QueuePage
 from services.infrastructure.http import ProblemError, Routes, problem_responses
 from services.projections.query import DEFAULT_LIMIT, Cursor, Limit, View, ViewRequest
@@ -40,7 +41,7 @@ async def my_queue(view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = No
     ),
 )
 async def member_queue(
-    member_id: UUID, view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    member_id: Id, view: View, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response:
     """A member's open work — issues assigned to them in an open status and operation
     occurrences assigned to them — in a stable, explained order: urgent or overdue first, then

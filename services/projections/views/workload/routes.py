@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import orjson
 from fastapi.responses import Response
 
+from contracts.inputs import Id
 from contracts.views.workload import TeamWorkloadDetail, WorkloadPage
 from services.infrastructure.http import Routes, problem_responses
 from services.projections.query import DEFAULT_LIMIT, Cursor, Limit, View, decode_cursor_of
@@ -48,7 +48,7 @@ async def every_team_workload(
     response_model=TeamWorkloadDetail,
     responses=problem_responses(409, described={404: "No such team (at `as_of`, when given)."}),
 )
-async def team_workload(team_id: UUID, view: View) -> Response:
+async def team_workload(team_id: Id, view: View) -> Response:
     """One team's workload in full: its figures, each member's (over all the work assigned to
     them), and what the team and each member completed in each of the last 8 ISO weeks."""
     return _json(await view.answer(NAME, lambda snapshot: read_team(view, snapshot, team_id)))

@@ -75,6 +75,8 @@ def caller(
     headers = bearer(runtime.tokens.create("admin")) if request.param == "admin" else {}
     yield Caller(runtime, headers)
     runtime.stop()
+    # The feed's thread follows the log through the backend, which its own fixture closes next.
+    runtime.event_feed.close()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,7 +12,7 @@ from uuid import UUID
 from services.cli_backup import BACKUP_COMMANDS, add_backup_commands, run_backup_command
 from services.cli_deploy import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
 from services.cli_history import add_history_commands, run_history_command
-from services.cli_tokens import add_token_commands, run_token_command
+from services.cli_tokens import add_token_commands, run_token_command, sign_in_link
 from services.infrastructure.logs import configure_logging
 from services.infrastructure.settings import Settings, SettingsError
 
@@ -72,24 +72,37 @@ def _start_serving(
     )
     store = "PostgreSQL" if settings.database_url else f"SQLite at {settings.sqlite_path}"
     print(f"workledger: events in {store}", flush=True)
+    token = None
     if args.admin_token or not settings.database_url:
         token = runtime.tokens.create("admin", _admin_member(runtime))
         print(f"workledger: admin token  {token}", flush=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"workledger: open         http://{shown}:{port}/docs", flush=True)
+    base = f"http://{shown}:{port}"
+    # The workspace, signed in with the admin token when one was printed.
+    workspace = sign_in_link(base, token) if token else f"{base}/"
+    print(f"workledger: open         {workspace}", flush=True)
+    print(f"workledger: API docs     {base}/docs", flush=True)
     if workers > 1:
         runtime.close()
-        uvicorn.run(
-            "services.app:api_app",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_level=settings.log_level,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=10,
-        )
+        from services.api_processes import run_api_processes
+
+        try:
+            run_api_processes(
+                uvicorn.Config(
+                    "services.app:api_app",
+                    factory=True,
+                    workers=workers,
+                    host=host,
+                    port=port,
+                    log_level=settings.log_level,
+                    log_config=None,
+                    access_log=False,
+                    timeout_graceful_shutdown=10,
+                )
+            )
+        except OSError as error:
+            print(f"workledger: can't listen on {host}:{port}: {error}", file=sys.stderr)
+            return 1
         return 0
     from services.stream.feed import FeedServer
 

@@ -28,6 +28,9 @@ _DURATION = re.compile(r"^(\d{1,6})([dhms]?)$")
 _UNITS = {"d": "days", "": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
+DEFAULT_WEB_URL = "http://127.0.0.1:8000"
+
+
 def duration(text: str) -> timedelta:
     """``30d``, ``12h``, ``90m``, ``3600s``, or a bare number of days."""
     match = _DURATION.match(text.strip().lower())
@@ -50,6 +53,16 @@ def add_token_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="D",
         help="how long the token is accepted: 30d, 12h, 90m, 3600s (days by default); "
         "without it, it never expires",
+    )
+    create.add_argument(
+        "--web",
+        action="store_true",
+        help="print a sign-in link to the web workspace instead of the token alone",
+    )
+    create.add_argument(
+        "--url",
+        default=DEFAULT_WEB_URL,
+        help=f"where the workspace is served, for --web (default {DEFAULT_WEB_URL})",
     )
     token_commands.add_parser(
         "list", help="every token: role, member, when created, expires, last used, status"
@@ -103,8 +116,15 @@ def _create(settings: Settings, args: argparse.Namespace) -> int:
     acts = f", acts as {record.member_id}" if record.member_id else ""
     until = f", expires {_shown(record.expires_at)}" if record.expires_at else ""
     print(f"workledger: token {record.id} ({record.role}{acts}{until})", file=sys.stderr)
-    print(created.secret)
+    print(sign_in_link(args.url, created.secret) if args.web else created.secret)
     return 0
+
+
+def sign_in_link(url: str, secret: str) -> str:
+    """A link that signs a browser in to the web workspace with ``secret``. The token rides in
+    the fragment, which a browser never sends: it reaches no server log and no proxy, and the
+    sign-in page posts it once and forgets it."""
+    return f"{url.rstrip('/')}/sign-in#token={secret}"
 
 
 def _shown(moment: datetime | None) -> str:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -23,6 +24,7 @@ from services.app import build_runtime, create_app
 from services.infrastructure.postgres import PostgresBackend
 from services.infrastructure.settings import Settings
 from services.infrastructure.tokens import TokenStore
+from tests.benchmarks.loadgen import send_all
 from tests.conftest import bearer, create_database, drop_database, wait_until
 from tests.integration.scraped import Scrape
 from tests.stream.conftest import free_port
@@ -107,6 +109,20 @@ def create_teams(base: str, token: str, count: int) -> int:
         statuses = list(pool.map(create, range(count)))
     assert set(statuses) == {201}, statuses
     return len(statuses)
+
+
+def commands_by_process(shared: Path) -> dict[str, float]:
+    """The commands each process answered, from its own counter file in ``shared``."""
+    counted: dict[str, float] = {}
+    for counters in shared.glob("counter_*.db"):
+        merged = MultiProcessCollector.merge([str(counters)])  # type: ignore[no-untyped-call]
+        counted[counters.stem.removeprefix("counter_")] = sum(
+            sample.value
+            for family in merged
+            for sample in family.samples
+            if sample.name == "workledger_commands_total"
+        )
+    return counted
 
 
 def processes_that_counted_commands(shared: Path) -> set[str]:
@@ -201,3 +217,42 @@ def test_a_worker_serves_its_metrics_on_the_metrics_port(database: str, tmp_path
     assert scraped.value("workledger_view_lag_events", view="history") == 0
     assert scraped.has("workledger_db_pool_connections_in_use")
     assert_json_lines(tmp_path / "stderr")
+
+
+BURST = 32
+
+
+def test_connections_opened_at_once_are_spread_over_the_api_processes(
+    database: str, tmp_path: Path
+) -> None:
+    """Each process listens on a socket of its own (``services/api_processes.py``): a burst of
+    new connections, kept alive, does not all land in the process that woke first."""
+    token = admin_token(database)
+    port = free_port()
+    shared = tmp_path / "metrics"
+    settings = {"WORKLEDGER_DATABASE_URL": database, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    arguments = ["api", "--workers", "2", "--port", str(port)]
+
+    with running(arguments, settings, port, tmp_path) as base:
+        # Both processes listen before the burst (the first to listen answers /healthz alone).
+        for _ in range(ROUNDS):
+            create_teams(base, token, 8)
+            if len(processes_that_counted_commands(shared)) == 2:
+                break
+        before = commands_by_process(shared)
+        # As a client pool starts (the load generator of `make soak`): every connection opened
+        # in the same instant, then each keeps sending on its own.
+        batches = [
+            [("POST", "/v1/teams", orjson.dumps({"name": f"T{n}.{i}"})) for i in range(2)]
+            for n in range(BURST)
+        ]
+        answers = send_all("127.0.0.1", port, token, batches)
+        after = commands_by_process(shared)
+        counted = {pid: after[pid] - before.get(pid, 0) for pid in after if after[pid]}
+
+    assert {status for batch in answers for status, _ in batch} == {201}
+    assert sum(counted.values()) == 2 * BURST
+    assert len(counted) == 2, counted
+    # Spread by the kernel's hash of each connection's address: all 32 in one process has a
+    # chance of 2 in 4 billion; fewer than 4 in one, about 1 in 100,000.
+    assert min(counted.values()) >= 2 * 4, counted

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # What installing prints goes here, so the targets print only their own lines.
 INSTALL_LOG := .install.log
 
-.PHONY: run test lint typecheck unit bench soak contracts clean
+.PHONY: run test lint typecheck unit bench soak screenshots contracts clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "workledger needs Python 3.11 or newer on PATH" >&2; exit 1; }
@@ -54,6 +54,11 @@ SOAK_RATE ?= 300
 soak: $(STAMP)
 	WORKLEDGER_REQUIRE_POSTGRES=1 WORKLEDGER_SOAK_SECONDS=$(SOAK_SECONDS) WORKLEDGER_SOAK_RATE=$(SOAK_RATE) \
 		$(BIN)/pytest -s -p no:randomly tests/integration/test_soak.py
+
+# The browser tests' screenshot of every page, kept for the README.
+screenshots: $(STAMP)
+	WORKLEDGER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:randomly -m browser \
+		tests/web/browser/test_every_page.py
 
 contracts: $(STAMP)
 	$(BIN)/python -m contracts.generate

@@ -52,6 +52,7 @@ from services.projections.views.insights.judgements import Judgements
 from services.stream.feed import EventFeed, include_event_feed
 from services.stream.relay import Relay
 from services.stream.relay_positions import RelayPositions, RelayStatus, relay_name
+from services.web import include_web
 
 log = logging.getLogger("workledger")
 
@@ -351,6 +352,7 @@ def create_app(runtime: Runtime, *, close_on_shutdown: bool = False) -> FastAPI:
     include_query_api(app)
     include_event_feed(app)
     install_docs(app)
+    include_web(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:

@@ -27,6 +27,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "services.stream",
         "services.infrastructure",
     ),
+    # The workspace is an edge like the routes: it reads through the views' queries and changes
+    # work through the command routes, never the domain directly (nor SQL: below).
+    "services.web": ("domain", "services.importing"),
 }
 
 
@@ -58,3 +61,29 @@ def test_no_part_imports_what_the_house_rules_keep_it_from(part: str) -> None:
     ]
 
     assert broken == []
+
+
+def test_nothing_but_the_composition_root_imports_the_workspace() -> None:
+    importers = [
+        module
+        for part in ("domain", "contracts", "services")
+        for module, path in modules(part)
+        if not module.startswith("services.web")
+        and module != "services.app"
+        and any(
+            name == "services.web" or name.startswith("services.web.") for name in imported(path)
+        )
+    ]
+
+    assert importers == []
+
+
+def test_the_workspace_writes_no_sql_of_its_own() -> None:
+    statements = [
+        module
+        for module, path in modules("services.web")
+        for word in ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "fetchall(", "execute(")
+        if word in path.read_text()
+    ]
+
+    assert statements == []

@@ -70,7 +70,9 @@ def authority_of(principal: Principal, needed: str) -> Authority:
     return EVERY_TEAM
 
 
-def _context(request: Request, principal: Principal) -> CommandContext:
+def command_context(request: Request, principal: Principal, needed: str) -> CommandContext:
+    """The context of a command the caller runs with the powers of the role ``needed``: its
+    actor, time, correlation and causation, and how far it reaches."""
     clock: Callable[[], datetime] = request.app.state.clock
     correlation = _uuid_header(request, "x-correlation-id") or correlation_of(request)
     causation = _uuid_header(request, "x-causation-id") or new_id()
@@ -80,7 +82,7 @@ def _context(request: Request, principal: Principal) -> CommandContext:
         now=clock(),
         correlation_id=correlation,
         causation_id=causation,
-        authority=authority_of(principal, required_role(request.scope.get("route"))),
+        authority=authority_of(principal, needed),
     )
 
 
@@ -214,7 +216,7 @@ async def command_runner(
     handler: CommandHandler = request.app.state.command_handler
     return CommandRunner(
         handler,
-        _context(request, principal),
+        command_context(request, principal, required_role(request.scope.get("route"))),
         principal,
         request,
         parse_if_match(if_match),

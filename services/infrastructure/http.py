@@ -234,9 +234,9 @@ class HttpEdge:
     header repeated that is read as one). Under ``/v1`` the bearer token is checked next, so an
     anonymous caller hears ``401`` whatever its body. A body is read whole (it is small, and
     bounded): over ``limit`` bytes it is a ``413``, whether declared or streamed, one that takes
-    longer than ``body_timeout`` seconds to arrive a ``408``, one that is not JSON a ``415``,
-    and malformed JSON a ``400``. An import's lines (``STREAMED_PATHS``) are left to their
-    route, which reads them as they arrive, each part within ``body_timeout`` of the last.
+    longer than ``body_timeout`` seconds to arrive a ``408``, one under ``/v1`` that is not JSON
+    a ``415``, and malformed JSON a ``400``. An import's lines (``STREAMED_PATHS``) are left to
+    their route, which reads them as they arrive, each part within ``body_timeout`` of the last.
     """
 
     def __init__(self, app: ASGIApp, limit: int, body_timeout: float = 30.0) -> None:
@@ -251,7 +251,8 @@ class HttpEdge:
         headers = dict(scope.get("headers", ()))
         try:
             screen_request(scope)
-            if scope["path"].startswith("/v1/") or scope["path"] == "/v1":
+            api = scope["path"].startswith("/v1/") or scope["path"] == "/v1"
+            if api:
                 tokens: TokenStore = scope["app"].state.tokens
                 authorization = headers.get(b"authorization", b"").decode("latin-1")
                 principal = await _principal_of(tokens, authorization)
@@ -277,13 +278,15 @@ class HttpEdge:
             except TimeoutError:
                 raise self._too_slow() from None
             content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-            if body and not (content_type in _JSON_TYPES or content_type.endswith(b"+json")):
+            json = content_type in _JSON_TYPES or content_type.endswith(b"+json")
+            # The workspace's pages send forms, which their own routes read (``services.web``).
+            if body and api and not json:
                 raise ProblemError(
                     415,
                     "unsupported_media_type",
                     "send the request body as JSON, with Content-Type: application/json",
                 )
-            if body:
+            if body and json:
                 parse_json(body)
         except ProblemError as error:
             response = problem_response(

@@ -23,6 +23,7 @@ from services.infrastructure.settings import Settings
 from services.infrastructure.sqlite import SQLiteBackend
 from services.projections.runner import read_state
 from services.projections.views import all_projections
+from services.web.page import WebRoute
 from tests.api.permissions_routes import ROUTES
 from tests.api.permissions_world import ROLES, UNAUTHENTICATED, World, build_world
 from tests.conftest import FrozenClock, wait_until
@@ -68,6 +69,10 @@ def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
             if included is not None:
                 context = getattr(route, "include_context", None)
                 yield from walk(included.routes, prefix + getattr(context, "prefix", ""))
+            elif isinstance(route, WebRoute):
+                # The workspace's pages: signed in with a cookie, not a bearer token, and
+                # checked page by page in tests/web (test_access.py).
+                continue
             elif isinstance(route, Route):
                 for method in sorted(route.methods or ()):
                     if method != "HEAD":

@@ -873,6 +873,37 @@ def test_issue_lists_filter_by_each_column_label_and_blocked_flag(
     assert found(parent_id=parent) == [bug]
 
 
+def test_issue_lists_search_a_key_exactly_and_titles_by_a_part_ignoring_case(
+    client: TestClient, admin: Headers, org: dict[str, str], clock: FrozenClock
+) -> None:
+    p = project(client, admin, org["member"], org["team"])["id"]
+    first = issue(client, admin, org["team"], project_id=p, title="Refund 100% of fees")["id"]
+    second = issue(client, admin, org["team"], project_id=p, title="Payout_batch retries")["id"]
+    twelfth = issue(client, admin, org["team"], title="Ledger PAY-1 export")["id"]
+    clock.advance(timedelta(days=1))
+    last = send(client, admin, "PATCH", f"/issues/{second}", {"title": "Faster payouts"})
+
+    def found(q: str, **params: Any) -> list[str]:
+        return ids(read(client, admin, "/issues", last["position"], q=q, **params))
+
+    assert found("pay-1") == [first, twelfth]
+    assert found(" PAY-2 ") == [second]
+    assert found("REFUND") == [first]
+    assert found("100%") == [first]
+    assert found("0%") == [first]
+    assert found("%") == [first]
+    assert found("_") == []
+    assert found("payout") == [second]
+    assert found("payout_batch") == []
+    assert found("payout_batch", as_of="2026-03-02T12:00:00Z") == [second]
+    assert found("refund", team_id=org["team"], status="backlog") == [first]
+    assert found("refund", status="todo") == []
+    assert found("nothing like it") == []
+    for refused in ("", "x" * 201):
+        answer = client.get("/v1/issues", params={"q": refused}, headers=admin)
+        assert answer.status_code in (400, 422), refused
+
+
 def test_member_lists_filter_by_team_active_flag_and_role(
     client: TestClient, admin: Headers, org: dict[str, str]
 ) -> None:

@@ -44,15 +44,22 @@ OPERATION = Kind(OPERATIONS, "operation", answer_operations)
 
 @dataclass(frozen=True)
 class Filters:
-    """A list's filters: equalities on filter columns, and membership of an edge's node."""
+    """A list's filters: equalities on filter columns, membership of an edge's node, and
+    ``text``, an issue's key (exactly, in any case) or a part of its title (in any case)."""
 
     equal: tuple[tuple[str, Any], ...] = ()
     edge: tuple[str, str] | None = None
+    text: str | None = None
 
     @staticmethod
     def of(edge: tuple[str, str] | None = None, **columns: Any) -> Filters:
         chosen = tuple((column, value) for column, value in columns.items() if value is not None)
         return Filters(chosen, edge)
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` matched literally by ``LIKE ... ESCAPE '\\'``: its wildcards are not ours."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass
@@ -114,7 +121,8 @@ def _find(
     visible, visible_params = reading.snapshot.visible("o")
     fixed = _SET_AT_CREATION.get(kind.table.name, frozenset())
     walk = reading.snapshot.as_of is not None and (
-        not (filters.equal or filters.edge) or any(column in fixed for column, _ in filters.equal)
+        not (filters.equal or filters.edge or filters.text)
+        or any(column in fixed for column, _ in filters.equal)
     )
     if walk:
         source = f"{table} c JOIN {table} o ON o.id = c.id AND {visible}"
@@ -131,6 +139,13 @@ def _find(
             f"o.id IN (SELECT e.other_id FROM {reading.snapshot.name(EDGES)} e "
             f"WHERE e.node_id = %s AND e.relation = %s AND {edge_visible})",
             (*filters.edge, *edge_params),
+        )
+    if filters.text is not None:
+        # Keys are upper case; a title is compared in lower case on both sides (SQLite's LIKE
+        # ignores case, PostgreSQL's does not).
+        where.add(
+            "(o.key = %s OR LOWER(o.title) LIKE %s ESCAPE '\\')",
+            (filters.text.upper(), f"%{_like_escaped(filters.text.lower())}%"),
         )
     order = "c" if walk else "o"
     if after is not None:

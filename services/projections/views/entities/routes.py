@@ -5,6 +5,7 @@ A detail answers the object's version as its ``ETag``, the value a command's ``I
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Path, Query, Response
@@ -49,6 +50,9 @@ def _with_etag(response: Response, doc: Doc) -> Doc:
     response.headers["ETag"] = f'"{doc["version"]}"'
     return doc
 
+
+# The longest text an issue search takes: a key, or a few words of a title.
+MAX_SEARCH = 200
 
 TeamId = Annotated[Id | None, Query(description="Only those of this team.")]
 
@@ -156,11 +160,26 @@ async def list_issues(
         bool | None, Query(description="Only blocked (or unblocked) ones."), TRUE_OR_FALSE
     ] = None,
     parent_id: Annotated[Id | None, Query(description="Only sub-issues of this issue.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_SEARCH,
+            description="Only the issue with this key (like PAY-12, in any case) and issues whose "
+            "title contains this text, in any case.",
+        ),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Doc:
-    """Issues, in the order they were created."""
+    """Issues, in the order they were created.
+
+    With `q`, a search: the issue whose key is `q` (`pay-12` finds PAY-12) and the issues whose
+    title contains `q` as written (`%` and `_` are plain characters), ignoring case (on SQLite,
+    the case of ASCII letters only). Leading and trailing spaces of `q` are ignored.
+    """
     after = queries.decode_list_cursor(cursor)
+    text = q.strip() if q is not None else None
     filters = Filters.of(
         (label, LABELLED) if label is not None else None,
         team_id=team_id,
@@ -172,6 +191,8 @@ async def list_issues(
         blocked=blocked,
         parent_id=parent_id,
     )
+    if text:
+        filters = replace(filters, text=text)
     return await queries.objects(view, ISSUE, filters, after, limit)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.projections.readmodel import Column, Table
 
 NAME = "entities"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _objects(
@@ -60,8 +60,10 @@ ISSUES = _objects(
         Column("priority"),
         Column("blocked", "bool"),
         Column("parent_id"),
+        Column("key"),
     ),
-    values=(Column("estimate", "real"),),
+    # ``title`` is a column so a list can search it (``q``); no index serves "contains".
+    values=(Column("estimate", "real"), Column("title")),
     # Work is mostly asked for by whose it is and how far along: without these, a team's few
     # issues in progress are found by reading all of its done ones.
     combined=(("team_id", "status"), ("project_id", "status"), ("assignee_id", "status")),

@@ -139,21 +139,34 @@ def processes_that_counted_commands(shared: Path) -> set[str]:
     return counted
 
 
+@contextmanager
+def two_api_processes(database: str, shared: Path, port: int, logs: Path) -> Iterator[str]:
+    """``workledger api --workers 2`` counting its metrics in ``shared``; its base URL."""
+    settings = {"WORKLEDGER_DATABASE_URL": database, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    with running(["api", "--workers", "2", "--port", str(port)], settings, port, logs) as base:
+        yield base
+
+
+def until_both_answered(base: str, token: str, shared: Path, per_round: int) -> int:
+    """Creates teams, ``per_round`` at once, until both processes have answered one (or
+    ``ROUNDS`` rounds have passed); how many were created."""
+    sent = 0
+    for _ in range(ROUNDS):
+        sent += create_teams(base, token, per_round)
+        if len(processes_that_counted_commands(shared)) == 2:
+            break
+    return sent
+
+
 def test_one_scrape_of_api_with_two_workers_counts_both_processes(
     database: str, tmp_path: Path
 ) -> None:
     token = admin_token(database)
     port = free_port()
     shared = tmp_path / "metrics"
-    settings = {"WORKLEDGER_DATABASE_URL": database, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
-    arguments = ["api", "--workers", "2", "--port", str(port)]
 
-    with running(arguments, settings, port, tmp_path) as base:
-        sent = 0
-        for _ in range(ROUNDS):
-            sent += create_teams(base, token, REQUESTS_PER_ROUND)
-            if len(processes_that_counted_commands(shared)) == 2:
-                break
+    with two_api_processes(database, shared, port, tmp_path) as base:
+        sent = until_both_answered(base, token, shared, REQUESTS_PER_ROUND)
         both = processes_that_counted_commands(shared)
         scraped = Scrape.of(httpx.get(f"{base}/metrics").text)
 
@@ -230,15 +243,10 @@ def test_connections_opened_at_once_are_spread_over_the_api_processes(
     token = admin_token(database)
     port = free_port()
     shared = tmp_path / "metrics"
-    settings = {"WORKLEDGER_DATABASE_URL": database, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
-    arguments = ["api", "--workers", "2", "--port", str(port)]
 
-    with running(arguments, settings, port, tmp_path) as base:
+    with two_api_processes(database, shared, port, tmp_path) as base:
         # Both processes listen before the burst (the first to listen answers /healthz alone).
-        for _ in range(ROUNDS):
-            create_teams(base, token, 8)
-            if len(processes_that_counted_commands(shared)) == 2:
-                break
+        until_both_answered(base, token, shared, 8)
         before = commands_by_process(shared)
         # As a client pool starts (the load generator of `make soak`): every connection opened
         # in the same instant, then each keeps sending on its own.

@@ -77,7 +77,9 @@ def test_every_queue_shows_its_items_reasons_and_context(admin: Person, api: Api
         _assert_items_shown(page.text, answer["items"])
         for item in answer["items"]:
             seen |= {part for part in ("project", "goals", "blocks") if item[part]}
-    assert seen == {"project", "goals", "blocks"}, "the demo's queues have every context"
+    # Whether an item of the demo blocks another depends on the day the demo ends (today): the
+    # next test makes an item that does.
+    assert {"project", "goals"} <= seen, "the demo's queues have projects and goals"
 
 
 def test_an_item_shows_what_it_blocks_and_who_waits_on_it(admin: Person, api: Api) -> None:

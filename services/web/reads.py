@@ -15,6 +15,8 @@ from uuid import UUID
 import orjson
 from fastapi import Response
 
+from contracts.views.history import ObjectKind
+from contracts.views.insights import InsightKind, InsightSeverity
 from services.projections.query import MAX_LIMIT
 from services.projections.views.entities import routes as entities
 from services.projections.views.history import routes as history
@@ -62,7 +64,7 @@ async def read_history(
     *,
     object_id: UUID | None = None,
     team_id: UUID | None = None,
-    kind: str | None = None,
+    kind: ObjectKind | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     newest_first: bool = True,
@@ -73,7 +75,7 @@ async def read_history(
         page.view(present=present),
         object_id=object_id,
         team_id=team_id,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         since=since.isoformat() if since else None,
         until=until.isoformat() if until else None,
         newest_first=newest_first,
@@ -86,8 +88,8 @@ async def read_insights(
     page: Page,
     scope: str,
     *,
-    kinds: list[str] | None = None,
-    severities: list[str] | None = None,
+    kinds: list[InsightKind] | None = None,
+    severities: list[InsightSeverity] | None = None,
     limit: int = 100,
     as_of: datetime | None = None,
     cursor: str | None = None,
@@ -98,8 +100,8 @@ async def read_insights(
         rules_of(request),
         judgements_of(request),
         scope=scope,
-        kind=kinds,  # type: ignore[arg-type]
-        severity=severities,  # type: ignore[arg-type]
+        kind=kinds,
+        severity=severities,
         limit=limit,
         cursor=cursor,
     )

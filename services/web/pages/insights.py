@@ -174,7 +174,11 @@ def changes_between(
 
 
 async def compared(
-    page: Page, scope: str, kinds: list[str] | None, severities: list[str] | None, answer: Answer
+    page: Page,
+    scope: str,
+    kinds: list[InsightKind] | None,
+    severities: list[InsightSeverity] | None,
+    answer: Answer,
 ) -> InsightChanges | None:
     """What changed between the page's moment and ``compare``: the insights of both, read the
     same way. A scope that names nothing at the other moment had no insights then."""
@@ -225,8 +229,8 @@ async def insights_page(
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
 ) -> Response:
     where = Scope.parse(scope)
-    kinds: list[str] | None = list(kind) if kind else None
-    severities: list[str] | None = list(severity) if severity else None
+    kinds = list(kind) if kind else None
+    severities = list(severity) if severity else None
     # The insights and the scope's name at once: the reads run on threads of their own.
     answer, name = await asyncio.gather(
         read_insights(

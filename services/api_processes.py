@@ -71,10 +71,22 @@ class ApiProcesses(Multiprocess):
                 return
             if self.should_exit.is_set():
                 return
-            logger.info("API process [%s] died; starting another", process.pid)
+            logger.warning(
+                "API process [%s] died (exit code %s); starting another",
+                process.pid,
+                process.exitcode,
+            )
             replacement = OwnSocketProcess(self.config, [])
             replacement.start()
             self.processes[index] = replacement
+
+    def handle_ttin(self) -> None:
+        """One more process (on ``SIGTTIN``), with a socket of its own as the others."""
+        logger.info("Received SIGTTIN, starting one more process.")
+        self.processes_num += 1
+        process = OwnSocketProcess(self.config, [])
+        process.start()
+        self.processes.append(process)
 
     def restart_all(self) -> None:
         """Replaces each process in turn (on ``SIGHUP``)."""

@@ -151,33 +151,38 @@ class Table:
     def index_statements(self, generation: int) -> list[str]:
         """The table's indexes: a rebuild makes them once its rows are in, which is far faster
         than keeping them up to date row by row."""
+        return [statement for _, statement in self._indexes(generation)]
+
+    def index_names(self, generation: int) -> list[str]:
+        return [name for name, _ in self._indexes(generation)]
+
+    def _indexes(self, generation: int) -> list[tuple[str, str]]:
+        """Each index's name and the statement that makes it."""
         physical = self.physical(generation)
         key = ", ".join(self.key)
-        statements: list[str] = []
+        made: list[tuple[str, str]] = []
+
+        def index(suffix: str, definition: str, *, unique: bool = False) -> None:
+            name = f"{physical}_{suffix}"
+            kind = "UNIQUE INDEX" if unique else "INDEX"
+            made.append((name, f"CREATE {kind} IF NOT EXISTS {name} ON {physical} {definition}"))
+
         if self.versioned:
-            statements += [
-                f"CREATE UNIQUE INDEX IF NOT EXISTS {physical}_current ON {physical} "
-                f"({key}) WHERE valid_to IS NULL",
-                f"CREATE INDEX IF NOT EXISTS {physical}_versions ON {physical} ({key}, valid_from)",
-            ]
+            index("current", f"({key}) WHERE valid_to IS NULL", unique=True)
+            index("versions", f"({key}, valid_from)")
             where = " WHERE valid_to IS NULL"
         else:
             if self.key:
-                statements.append(
-                    f"CREATE UNIQUE INDEX IF NOT EXISTS {physical}_key ON {physical} ({key})"
-                )
+                index("key", f"({key})", unique=True)
             where = ""
-        for number, index in enumerate(self.indexes):
-            if isinstance(index, Index):
-                columns = index.columns
-                condition = f"{where} AND {index.where}" if where else f" WHERE {index.where}"
+        for number, indexed in enumerate(self.indexes):
+            if isinstance(indexed, Index):
+                columns = indexed.columns
+                condition = f"{where} AND {indexed.where}" if where else f" WHERE {indexed.where}"
             else:
-                columns, condition = index, where
-            statements.append(
-                f"CREATE INDEX IF NOT EXISTS {physical}_i{number} ON {physical} "
-                f"({', '.join(columns)}){condition}"
-            )
-        return statements
+                columns, condition = indexed, where
+            index(f"i{number}", f"({', '.join(columns)}){condition}")
+        return made
 
     def drop_statement(self, generation: int) -> str:
         return f"DROP TABLE IF EXISTS {self.physical(generation)}"

@@ -167,7 +167,8 @@ def ensure_projection(backend: Backend, projection: Projection) -> ProjectionSta
         found = cursor.fetchone()
         state = ProjectionState(*found) if found is not None else None
         if state is not None and state.schema_version == projection.schema_version:
-            create_tables(cursor, backend.name, projection, state.generation)
+            if not all_made(cursor, backend.name, projection, state.generation):
+                create_tables(cursor, backend.name, projection, state.generation)
             return state
         if state is not None and state.schema_version > projection.schema_version:
             raise NewerSchema(
@@ -225,6 +226,28 @@ def create_tables(
     if indexes:
         statements += index_statements(projection, generation)
     execute_all(cursor, dialect, statements)
+
+
+def all_made(cursor: SqlCursor, dialect: str, projection: Projection, generation: int) -> bool:
+    """Whether every table and index of the projection's generation is there, read from the
+    catalog. On PostgreSQL, ``CREATE INDEX IF NOT EXISTS`` locks its table before it looks for
+    the index: a process starting beside a worker that is writing the views (an API process
+    started after the others) would take those locks one table at a time while the worker
+    holds some of them and waits for others, and one of the two would end in a deadlock."""
+    if dialect != "postgresql":
+        return False
+    names = [
+        name
+        for table in projection.tables
+        for name in (table.physical(generation), *table.index_names(generation))
+    ]
+    cursor.execute(
+        "SELECT count(*) FROM pg_class"
+        " WHERE relnamespace = current_schema()::regnamespace AND relname = ANY(%s)",
+        (names,),
+    )
+    found = cursor.fetchone()
+    return found is not None and int(found[0]) == len(set(names))
 
 
 def index_statements(projection: Projection, generation: int) -> list[str]:

@@ -151,12 +151,12 @@ class Table:
     def index_statements(self, generation: int) -> list[str]:
         """The table's indexes: a rebuild makes them once its rows are in, which is far faster
         than keeping them up to date row by row."""
-        return [statement for _, statement in self._indexes(generation)]
+        return [statement for _, statement in self.indexes_made(generation)]
 
     def index_names(self, generation: int) -> list[str]:
-        return [name for name, _ in self._indexes(generation)]
+        return [name for name, _ in self.indexes_made(generation)]
 
-    def _indexes(self, generation: int) -> list[tuple[str, str]]:
+    def indexes_made(self, generation: int) -> list[tuple[str, str]]:
         """Each index's name and the statement that makes it."""
         physical = self.physical(generation)
         key = ", ".join(self.key)

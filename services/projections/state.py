@@ -167,8 +167,8 @@ def ensure_projection(backend: Backend, projection: Projection) -> ProjectionSta
         found = cursor.fetchone()
         state = ProjectionState(*found) if found is not None else None
         if state is not None and state.schema_version == projection.schema_version:
-            if not all_made(cursor, backend.name, projection, state.generation):
-                create_tables(cursor, backend.name, projection, state.generation)
+            missing = missing_statements(cursor, backend.name, projection, state.generation)
+            execute_all(cursor, backend.name, missing)
             return state
         if state is not None and state.schema_version > projection.schema_version:
             raise NewerSchema(
@@ -228,26 +228,33 @@ def create_tables(
     execute_all(cursor, dialect, statements)
 
 
-def all_made(cursor: SqlCursor, dialect: str, projection: Projection, generation: int) -> bool:
-    """Whether every table and index of the projection's generation is there, read from the
-    catalog. On PostgreSQL, ``CREATE INDEX IF NOT EXISTS`` locks its table before it looks for
-    the index: a process starting beside a worker that is writing the views (an API process
-    started after the others) would take those locks one table at a time while the worker
-    holds some of them and waits for others, and one of the two would end in a deadlock."""
-    if dialect != "postgresql":
-        return False
-    names = [
-        name
+def missing_statements(
+    cursor: SqlCursor, dialect: str, projection: Projection, generation: int
+) -> list[str]:
+    """The statements that make whichever of the generation's tables and indexes are missing.
+
+    On PostgreSQL, those that are there are found in the catalog and left alone:
+    ``CREATE INDEX IF NOT EXISTS`` locks its table before it looks for the index, so a process
+    starting beside a worker that writes the views (an API process started after the others)
+    would take those locks one table after another while the worker holds some of them and
+    waits for others, and one of the two would end in a deadlock. SQLite has one writer at a
+    time, so there every statement runs (each does nothing if its object is there)."""
+    # Tables first, then their indexes, in the order they are made.
+    made = {
+        table.physical(generation): table.table_statement(dialect, generation)
         for table in projection.tables
-        for name in (table.physical(generation), *table.index_names(generation))
-    ]
-    cursor.execute(
-        "SELECT count(*) FROM pg_class"
-        " WHERE relnamespace = current_schema()::regnamespace AND relname = ANY(%s)",
-        (names,),
-    )
-    found = cursor.fetchone()
-    return found is not None and int(found[0]) == len(set(names))
+    }
+    for table in projection.tables:
+        made.update(table.indexes_made(generation))
+    if dialect == "postgresql":
+        cursor.execute(
+            "SELECT relname FROM pg_class"
+            " WHERE relnamespace = current_schema()::regnamespace AND relname = ANY(%s)",
+            (list(made),),
+        )
+        for (name,) in cursor.fetchall():
+            made.pop(name, None)
+    return list(made.values())
 
 
 def index_statements(projection: Projection, generation: int) -> list[str]:
@@ -257,6 +264,8 @@ def index_statements(projection: Projection, generation: int) -> list[str]:
 
 
 def execute_all(cursor: SqlCursor, dialect: str, statements: Sequence[str]) -> None:
+    if not statements:
+        return
     if dialect == "postgresql":
         # One round trip: PostgreSQL runs a parameterless multi-statement string as a whole.
         cursor.execute(";\n".join(statements))

@@ -11,7 +11,7 @@ import pytest
 
 from services.infrastructure.store import Backend
 from services.projections.runner import ensure_projection
-from tests.projections.test_runner import STREAMS, CountingProjection
+from tests.projections.test_runner import SEEN, STREAMS, CountingProjection
 
 pytestmark = pytest.mark.postgres
 
@@ -22,24 +22,20 @@ def _indexes(url: str, table: str) -> set[str]:
         return {name for (name,) in rows.fetchall()}
 
 
-def test_setting_up_views_that_are_there_waits_for_no_write_in_progress(
-    postgres_backend: Backend, postgres_url: str
-) -> None:
-    state = ensure_projection(postgres_backend, CountingProjection())
-    physical = STREAMS.physical(state.generation)
-    with psycopg.connect(postgres_url) as writer:
-        # A worker's page, not yet committed: it holds its tables' row-exclusive locks, which
-        # conflict with the share lock CREATE INDEX takes even when the index is there.
+def _set_up_beside_a_write(backend: Backend, url: str, written: str) -> bool:
+    """Whether setting the projection up finishes while another transaction holds an
+    uncommitted write to ``written`` (a worker's page, with its tables' row-exclusive locks,
+    which conflict with the share lock ``CREATE INDEX`` takes even when the index is there)."""
+    with psycopg.connect(url) as writer:
         writer.execute(
-            f"INSERT INTO {physical} (stream_id, events, valid_from, position)"
-            " VALUES ('s', 1, 0, 1)"
+            f"INSERT INTO {written} (stream_id, events, valid_from, position) VALUES ('s', 1, 0, 1)"
         )
         done = threading.Event()
         failures: list[BaseException] = []
 
         def set_up() -> None:
             try:
-                assert ensure_projection(postgres_backend, CountingProjection()) == state
+                ensure_projection(backend, CountingProjection())
             except BaseException as error:  # reported below, in the test's own thread
                 failures.append(error)
             finally:
@@ -49,16 +45,32 @@ def test_setting_up_views_that_are_there_waits_for_no_write_in_progress(
         finished = done.wait(10)
         writer.rollback()
     done.wait(10)
-    assert finished, "setting up waited for a write in progress on a view's table"
     assert failures == []
+    return finished
 
 
-def test_a_missing_index_is_made_again(postgres_backend: Backend, postgres_url: str) -> None:
+def test_setting_up_views_that_are_there_waits_for_no_write_in_progress(
+    postgres_backend: Backend, postgres_url: str
+) -> None:
     state = ensure_projection(postgres_backend, CountingProjection())
-    physical = STREAMS.physical(state.generation)
+    written = STREAMS.physical(state.generation)
+    assert _set_up_beside_a_write(postgres_backend, postgres_url, written), (
+        "setting up waited for a write in progress on a view's table"
+    )
+    assert ensure_projection(postgres_backend, CountingProjection()) == state
+
+
+def test_a_missing_index_is_made_again_without_locking_the_other_tables(
+    postgres_backend: Backend, postgres_url: str
+) -> None:
+    state = ensure_projection(postgres_backend, CountingProjection())
+    physical = SEEN.physical(state.generation)
     made = _indexes(postgres_url, physical)
-    assert made == set(STREAMS.index_names(state.generation))
+    assert made == set(SEEN.index_names(state.generation))
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"DROP INDEX {physical}_versions")
-    ensure_projection(postgres_backend, CountingProjection())
+        conn.execute(f"DROP INDEX {physical}_key")
+    written = STREAMS.physical(state.generation)
+    assert _set_up_beside_a_write(postgres_backend, postgres_url, written), (
+        "making one table's index waited for a write in progress on another table"
+    )
     assert _indexes(postgres_url, physical) == made

@@ -105,7 +105,6 @@ def test_every_page_loads_fast_reads_well_and_passes_axe(tab: Tab, demo: Demo, n
     print(f"{name}: response {timing['response']:.0f} ms, load {timing['load']:.0f} ms")
 
 
-@pytest.mark.parametrize("name", list(WALK))
 def a_past_moment_all_of(demo: Demo) -> datetime:
     """Ten days ago, or nearer when one of the demo's objects is younger: the demo ends now, so
     the issue it offers may have been opened a day ago, and before that its page is rightly 404."""
@@ -118,6 +117,7 @@ def a_past_moment_all_of(demo: Demo) -> datetime:
     return max(now - timedelta(days=10), youngest + (now - youngest) / 2 + timedelta(minutes=1))
 
 
+@pytest.mark.parametrize("name", list(WALK))
 def test_every_page_of_the_past_says_so_and_offers_no_change(
     tab: Tab, demo: Demo, name: str
 ) -> None:

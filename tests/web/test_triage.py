@@ -221,3 +221,23 @@ def test_a_form_sent_without_the_script_comes_back_to_the_queue(crew: Crew) -> N
     stale = crew.lead.post(f"/triage/{issue_id}", {**fields, "action": "todo"})
     assert stale.status_code == 412
     assert "<h1>Changed since you opened it</h1>" in stale.text
+
+
+def test_the_team_picker_offers_every_team_once_loaded(crew: Crew) -> None:
+    team_id = crew.team["id"]
+    page = crew.lead.get(f"/triage?team={team_id}").text
+    # The page names its own team at once and loads the other choices after it.
+    assert f'<option value="{team_id}" selected>{crew.team["name"]}</option>' in page
+    assert f'hx-get="/triage/teams?team={team_id}"' in page
+    choices = crew.lead.get(f"/triage/teams?team={team_id}", headers=SCRIPT)
+    assert choices.status_code == 200
+    assert '<select id="team" name="team">' in choices.text
+    assert '<option value="">Every team</option>' in " ".join(choices.text.split())
+    teams = crew.api.get("/v1/teams?limit=500")["items"]
+    by_name = sorted(teams, key=lambda team: (team["name"].casefold(), team["id"]))
+    offered = re.findall(r'<option value="([0-9a-f-]{36})"', choices.text)
+    assert offered == [str(team["id"]) for team in by_name]
+    assert f'<option value="{team_id}" selected>' in choices.text
+    everyone = crew.lead.get("/triage/teams", headers=SCRIPT).text
+    assert '<option value="" selected>Every team</option>' in " ".join(everyone.split())
+    assert crew.lead.get("/triage/teams?team=payments").status_code == 400

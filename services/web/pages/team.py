@@ -55,14 +55,14 @@ class LoadBar:
         )
 
 
-def _by_name(teams: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def by_name(teams: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(teams, key=lambda team: (str(team["name"]).casefold(), str(team["id"])))
 
 
 def default_team(teams: list[dict[str, Any]], member_id: UUID | None) -> dict[str, Any] | None:
     """The team a page without ``team`` shows: the first the member leads, else the first they
     belong to, else the first by name."""
-    ordered = _by_name(teams)
+    ordered = by_name(teams)
     if member_id is not None:
         mine = str(member_id)
         for role in ("lead_ids", "member_ids"):
@@ -122,7 +122,7 @@ async def team_page(page: CurrentPage, team: TeamChoice = None) -> Response:
     # picker loads after the page (``/team/choices``), so the page costs what its workload does.
     teams: list[dict[str, Any]] | None = None
     if team is None:
-        teams = _by_name((await read_teams(page))["items"])
+        teams = by_name((await read_teams(page))["items"])
         chosen = default_team(teams, page.principal.member_id)
         team = None if chosen is None else UUID(str(chosen["id"]))
     if team is None:
@@ -146,7 +146,7 @@ async def team_page(page: CurrentPage, team: TeamChoice = None) -> Response:
 @router.get("/team/choices")
 async def team_choices(page: CurrentPage, team: TeamChoice = None) -> Response:
     """The team picker's list of every team (a part the team page loads after it)."""
-    teams = _by_name((await read_teams(page))["items"])
+    teams = by_name((await read_teams(page))["items"])
     return page.render("parts/team_picker.html", teams=teams, chosen=str(team or ""))
 
 

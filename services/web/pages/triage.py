@@ -28,6 +28,7 @@ from services.projections.query import MAX_LIMIT
 from services.web.commands import FormFields, body_of, read_form, run_command
 from services.web.page import CurrentPage, Page, WebRoute, problem_title
 from services.web.pages.insights import InsightShown, shown
+from services.web.pages.team import by_name
 from services.web.reads import (
     read_insights,
     read_issue,
@@ -67,41 +68,61 @@ class QueueRow:
 
 
 async def _triageable(
-    page: Page, team: UUID | None, leading: set[str], queued: list[str]
+    page: Page, team: UUID | None, queued: list[str]
 ) -> dict[str, dict[str, Any]]:
-    """The queued issues in triage the person may triage, by id."""
+    """The queued issues still in triage, by id (the API's list of issues in triage, and any
+    queued issue past its first page read by itself)."""
     listed = await read_issues(page, status="triage", team_id=team, limit=MAX_LIMIT)
     found = {str(issue["id"]): issue for issue in listed["items"]}
     if listed.get("next_cursor") is not None:
-        for issue_id in queued:
-            if issue_id not in found:
-                found[issue_id] = await read_issue(page, UUID(issue_id))
+        missing = [issue_id for issue_id in queued if issue_id not in found]
+        for issue in await asyncio.gather(*(read_issue(page, UUID(i)) for i in missing)):
+            found[str(issue["id"])] = issue
+    return {issue_id: found[issue_id] for issue_id in queued if issue_id in found}
+
+
+async def _leading(page: Page, team_ids: set[str]) -> set[str]:
+    """Which of ``team_ids`` the person may triage: all of them for an admin, those they lead
+    for a manager."""
+    if page.principal.may("admin") or not team_ids:
+        return team_ids
+    teams = (await read_teams(page))["items"]
     return {
-        issue_id: issue
-        for issue_id, issue in found.items()
-        if issue_id in queued and str(issue["team_id"]) in leading
+        str(t["id"]) for t in teams if str(t["id"]) in team_ids and may_triage(page.principal, t)
     }
 
 
 async def queue_rows(
-    page: Page, items: list[dict[str, Any]], teams: list[dict[str, Any]], team: UUID | None
+    page: Page, items: list[dict[str, Any]], team: dict[str, Any] | None
 ) -> list[QueueRow]:
+    """The queue's rows; those the person may triage with the issue and its team's members.
+
+    Only an admin, or a manager for the teams they lead, gets controls, so only they cost more
+    reads: the issues in triage, and each of their teams' members (one team's beside its
+    issues); the reads of one step run at once, on threads of their own."""
     queued = [str(item["objects"][0]["id"]) for item in items]
-    leading = (
-        {str(t["id"]) for t in teams if may_triage(page.principal, t)}
-        if page.may_change_work
-        else set()
-    )
     issues_shown: dict[str, dict[str, Any]] = {}
     assignees: dict[str, list[dict[str, Any]]] = {}
-    if leading and queued:
-        issues_shown = await _triageable(page, team, leading, queued)
-        team_ids = sorted({str(issue["team_id"]) for issue in issues_shown.values()})
-        # Each team's members at once: the reads run on threads of their own.
-        found = await asyncio.gather(*(read_members(page, team_id=UUID(t)) for t in team_ids))
-        assignees = {
-            team_id: members["items"] for team_id, members in zip(team_ids, found, strict=True)
-        }
+    if page.may_change_work and queued and page.principal.may("manager"):
+        if team is not None:
+            if may_triage(page.principal, team):
+                team_id = UUID(str(team["id"]))
+                waiting, crew = await asyncio.gather(
+                    _triageable(page, team_id, queued), read_members(page, team_id=team_id)
+                )
+                assignees[str(team_id)] = crew["items"]
+                issues_shown = {
+                    i: issue for i, issue in waiting.items() if str(issue["team_id"]) in assignees
+                }
+        else:
+            waiting = await _triageable(page, None, queued)
+            leading = await _leading(page, {str(i["team_id"]) for i in waiting.values()})
+            issues_shown = {
+                i: issue for i, issue in waiting.items() if str(issue["team_id"]) in leading
+            }
+            ordered = sorted(leading)
+            found = await asyncio.gather(*(read_members(page, team_id=UUID(t)) for t in ordered))
+            assignees = {t: crew["items"] for t, crew in zip(ordered, found, strict=True)}
     rows = []
     for item, issue_id in zip(items, queued, strict=True):
         issue = issues_shown.get(issue_id)
@@ -113,20 +134,34 @@ async def queue_rows(
 @router.get("/triage")
 async def triage_page(page: CurrentPage, team: Annotated[UUID | None, Query()] = None) -> Response:
     scope = f"team:{team}" if team else "org"
-    # The queue and the teams at once: the reads run on threads of their own.
-    answer, every_team = await asyncio.gather(
-        read_insights(page, scope, kinds=["triage"], limit=QUEUE), read_teams(page)
-    )
-    teams = every_team["items"]
-    rows = await queue_rows(page, answer["items"], teams, team)
+    queue = read_insights(page, scope, kinds=["triage"], limit=QUEUE)
+    if team is None:
+        answer, shown_team = await queue, None
+    else:
+        # The queue and the team at once: the reads run on threads of their own.
+        answer, shown_team = await asyncio.gather(queue, read_team(page, team))
+    rows = await queue_rows(page, answer["items"], shown_team)
     return page.render(
         "triage.html",
         answer=answer,
         rows=rows,
-        teams=teams,
+        shown_team=shown_team,
         team=str(team) if team else None,
         controls=any(row.issue for row in rows),
         priorities=PRIORITIES,
+    )
+
+
+@router.get("/triage/teams")
+async def team_choices(page: CurrentPage, team: Annotated[UUID | None, Query()] = None) -> Response:
+    """The team picker's list of every team (a part the triage page loads after it)."""
+    teams = by_name((await read_teams(page))["items"])
+    return page.render(
+        "parts/team_picker.html",
+        teams=teams,
+        chosen=str(team or ""),
+        picker_id="team",
+        every="Every team",
     )
 
 

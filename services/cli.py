@@ -133,7 +133,8 @@ def _admin_member(runtime: Runtime) -> UUID:
     what the token does is recorded as a person's, and ``/v1/views/queue/me`` is theirs."""
     from contracts.commands import CreateMember
     from services.command.actions import members
-    from services.command.handler import ClaimConflict, CommandContext
+    from services.command.handler import CommandContext
+    from services.command.outcomes import ClaimConflict
     from services.infrastructure.ids import new_id
 
     runtime.committer.start()

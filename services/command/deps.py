@@ -18,7 +18,8 @@ from pydantic import BaseModel
 from contracts.inputs import canonical_uuid
 from domain.catalog import Aggregate
 from services.command.authority import EVERY_TEAM, Authority, leading
-from services.command.handler import Accepted, Action, CommandContext, CommandHandler
+from services.command.handler import Action, CommandContext, CommandHandler
+from services.command.outcomes import Accepted
 from services.command.scheduler import Scheduler
 from services.infrastructure.http import ProblemError, authenticate
 from services.infrastructure.http_observer import correlation_of

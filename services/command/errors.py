@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from domain.errors import DomainError
-from services.command.handler import (
+from services.command.outcomes import (
     ClaimConflict,
     ConcurrencyConflict,
     IdempotencyKeyReused,

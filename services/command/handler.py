@@ -11,20 +11,25 @@ then: commands that don't contradict each other never fail for having run at the
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as replaced
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
-
-from cachetools import LRUCache
 
 from domain.catalog import MEMBER, Aggregate
 from domain.errors import DomainError, NotFound
 from services.command.authority import EVERY_TEAM, Authority
+from services.command.outcomes import (
+    Accepted,
+    ClaimConflict,
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    PreconditionFailed,
+)
+from services.command.streams import Loaded, StreamCache, StreamReader
 from services.infrastructure.codec import EventMetadata
 from services.infrastructure.committer import GroupCommitter
 from services.infrastructure.ids import new_id
@@ -34,7 +39,6 @@ from services.infrastructure.store import (
     Committed,
     EventStore,
     IdempotencyKey,
-    LoadedEvent,
     LockedReads,
     NewEvent,
     PendingCommit,
@@ -70,76 +74,6 @@ class Reply:
     id: UUID
     created: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Accepted:
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
-
-    @property
-    def version(self) -> int:
-        return int(self.body["version"])
-
-
-class PreconditionFailed(Exception):
-    """``If-Match`` named a version the object no longer has."""
-
-    def __init__(self, expected: int, actual: int) -> None:
-        super().__init__(f"the object is at version {actual}, not {expected}")
-        self.expected = expected
-        self.actual = actual
-
-
-class ConcurrencyConflict(Exception):
-    """Other writers kept changing the same objects; every retry lost the race."""
-
-
-class IdempotencyKeyReused(Exception):
-    """The same ``Idempotency-Key`` came with a different request."""
-
-
-class ClaimConflict(Exception):
-    """A unique value (an email, a project key) belongs to another object."""
-
-    def __init__(self, claim: Claim, owner_id: UUID) -> None:
-        super().__init__(f"{claim.value!r} is taken")
-        self.claim = claim
-        self.owner_id = owner_id
-
-
-@dataclass
-class Loaded(Generic[S]):
-    state: S | None
-    version: int
-    position: int
-
-
-class StreamCache:
-    """Recently used stream states, so a command reads only events newer than it knows.
-
-    The least recently used are forgotten first (``cachetools``); a state never replaces a newer
-    one of the same stream, which a slower writer of an older state would otherwise do."""
-
-    def __init__(self, capacity: int = 50_000) -> None:
-        self._entries: LRUCache[tuple[str, UUID], Loaded[Any]] = LRUCache(capacity)
-        self._lock = threading.Lock()
-
-    def get(self, kind: str, stream_id: UUID) -> Loaded[Any] | None:
-        with self._lock:
-            return self._entries.get((kind, stream_id))
-
-    def put(self, kind: str, stream_id: UUID, loaded: Loaded[Any]) -> None:
-        with self._lock:
-            current = self._entries.get((kind, stream_id))
-            if current is not None and current.version > loaded.version:
-                return
-            self._entries[(kind, stream_id)] = loaded
-
-
-class StreamReader(Protocol):
-    def load(self, stream_id: UUID, after_version: int = 0) -> Sequence[LoadedEvent]: ...
 
 
 class Session:

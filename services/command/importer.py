@@ -32,13 +32,7 @@ from domain.errors import DomainError, MemberInactive
 from domain.operation import OperationCreated
 from services.command.actions import operations as operation_actions
 from services.command.errors import problem_of
-from services.command.handler import (
-    ClaimConflict,
-    CommandContext,
-    ConcurrencyConflict,
-    Session,
-    StreamCache,
-)
+from services.command.handler import CommandContext, Session
 from services.command.import_report import (
     ImportBusy,
     ImportGap,
@@ -48,6 +42,8 @@ from services.command.import_report import (
     parsed_line,
 )
 from services.command.lines import CommandCatalog, LineCommand, invalid
+from services.command.outcomes import ClaimConflict, ConcurrencyConflict
+from services.command.streams import StreamCache
 from services.infrastructure.http import ProblemError
 from services.infrastructure.ids import new_id
 from services.infrastructure.store import (

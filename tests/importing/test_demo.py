@@ -45,8 +45,9 @@ from services.app import build_runtime
 from services.command.actions import operations as operation_actions
 from services.command.authority import leading
 from services.command.deps import required_role
-from services.command.handler import CommandContext, Session, StreamCache
+from services.command.handler import CommandContext, Session
 from services.command.routes import goals, issues, members, operations, projects, teams
+from services.command.streams import StreamCache
 from services.importing.demo import (
     LAGGING_GOAL_TITLE,
     LATE_OPERATION_TITLE,

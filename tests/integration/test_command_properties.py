@@ -36,14 +36,9 @@ from services.command.actions import members as members_actions
 from services.command.actions import operations as operations_actions
 from services.command.actions import teams as teams_actions
 from services.command.actions.common import on
-from services.command.handler import (
-    Accepted,
-    Action,
-    CommandContext,
-    ConcurrencyConflict,
-    Session,
-    StreamCache,
-)
+from services.command.handler import Action, CommandContext, Session
+from services.command.outcomes import Accepted, ConcurrencyConflict
+from services.command.streams import StreamCache
 from services.infrastructure.codec import RecordedEvent
 from services.infrastructure.store import iter_pages
 from tests.conftest import FrozenClock

@@ -17,7 +17,8 @@ from services.command.actions import operations as operations_actions
 from services.command.actions import projects as projects_actions
 from services.command.actions import teams as teams_actions
 from services.command.actions.common import on
-from services.command.handler import Accepted, Action, CommandContext
+from services.command.handler import Action, CommandContext
+from services.command.outcomes import Accepted
 
 
 def run(runtime: Runtime, action: Action) -> Accepted:

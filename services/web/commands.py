@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 from uuid import UUID
 
@@ -32,6 +32,8 @@ from services.command.routes import command_routes
 from services.infrastructure.http import ProblemError
 from services.web.page import Page
 from services.web.session import FORM_TOKEN_FIELD, check_form
+
+T = TypeVar("T")
 
 # A form of the workspace is a few fields; anything larger is not one of ours.
 MAX_FORM_BYTES = 64 * 1024
@@ -65,13 +67,7 @@ class FormFields:
         return value
 
     def number(self, name: str) -> float | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            return float(value)
-        except ValueError:
-            raise _invalid(name, "must be a number") from None
+        return self._parsed(name, float, "must be a number")
 
     def whole(self, name: str) -> int | None:
         value = self.text(name)
@@ -82,22 +78,20 @@ class FormFields:
         return int(value)
 
     def uuid(self, name: str) -> UUID | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            return UUID(value)
-        except ValueError:
-            raise _invalid(name, "must be chosen from the list") from None
+        return self._parsed(name, UUID, "must be chosen from the list")
 
     def day(self, name: str) -> date | None:
+        return self._parsed(name, date.fromisoformat, "must be a date")
+
+    def _parsed(self, name: str, parse: Callable[[str], T], complaint: str) -> T | None:
+        """The field read by ``parse``; ``None`` when empty, ``complaint`` when unreadable."""
         value = self.text(name)
         if value is None:
             return None
         try:
-            return date.fromisoformat(value)
+            return parse(value)
         except ValueError:
-            raise _invalid(name, "must be a date") from None
+            raise _invalid(name, complaint) from None
 
     def present(self, name: str) -> bool:
         return name in self._fields

@@ -8,7 +8,6 @@ import re
 from typing import Any
 from uuid import uuid4
 
-from domain.issue import WORKFLOW
 from services.web.pages.detail_issue import NEXT_STATUSES
 from tests.web.conftest import Api, Person, caught_up
 
@@ -277,9 +276,3 @@ def test_an_unknown_or_malformed_id_is_an_error_page(admin: Person) -> None:
     malformed = admin.get("/issues/not-an-id")
     assert 400 <= malformed.status_code < 500
     assert malformed.headers["content-type"].startswith("text/html")
-
-
-def test_the_moves_offered_are_the_domains_workflow() -> None:
-    assert {status: set(moves) for status, moves in NEXT_STATUSES.items()} == {
-        status: set(moves) for status, moves in WORKFLOW.items()
-    }

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
+from domain.issue import WORKFLOW
 from services.projections.query import MAX_LIMIT
 from services.web.compare import Change, Figure
 from services.web.page import Page
@@ -29,16 +30,10 @@ from services.web.reads import (
 
 PRIORITIES = ("urgent", "high", "medium", "low", "none")
 
-# Where an issue may move from each status: the domain's workflow (the workspace may not import
-# the domain; a test holds the two equal). The command refuses any other move anyway.
+# Where an issue may move from each status, in the workflow's order: the domain's own table (a
+# rule to show, not a decision: the command decides, and refuses any other move).
 NEXT_STATUSES: dict[str, tuple[str, ...]] = {
-    "triage": ("backlog", "todo", "cancelled"),
-    "backlog": ("todo", "in_progress", "cancelled"),
-    "todo": ("backlog", "in_progress", "cancelled"),
-    "in_progress": ("todo", "in_review", "done", "cancelled"),
-    "in_review": ("in_progress", "done", "cancelled"),
-    "done": ("todo",),
-    "cancelled": ("todo",),
+    status: tuple(move for move in WORKFLOW if move in moves) for status, moves in WORKFLOW.items()
 }
 
 ISSUE_FIGURES: tuple[Figure, ...] = (

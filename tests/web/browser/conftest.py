@@ -133,12 +133,20 @@ class Demo:
 
 @pytest.fixture(scope="session")
 def demo(api: Api) -> Demo:
-    """A member with work in progress, one of their issues (one with comments when there is
-    one), its project, and a goal of the portfolio."""
-    working = api.get("/v1/issues", status="in_progress", limit=100)["items"]
-    assigned = [issue for issue in working if issue["assignee_id"] and issue["project_id"]]
-    assert assigned, "the demo has issues in progress, assigned, in a project"
-    issue = max(assigned, key=lambda found: found["comment_count"])
+    """A member with open work, one of their issues in a project (the furthest along the
+    workflow, with the most comments), its project, and a goal of the portfolio.
+
+    The demo ends at the moment it is made, so which of its issues are in progress, and whether
+    any of those is in a project, depends on the time of day: the issue is looked for in each
+    open status in turn."""
+    issue = None
+    for status in ("in_progress", "in_review", "todo", "backlog"):
+        listed = api.get("/v1/issues", status=status, limit=500)["items"]
+        assigned = [found for found in listed if found["assignee_id"] and found["project_id"]]
+        if assigned:
+            issue = max(assigned, key=lambda found: found["comment_count"])
+            break
+    assert issue is not None, "the demo has open issues, assigned, in a project"
     project = api.get(f"/v1/projects/{issue['project_id']}")
     goals = api.get("/v1/goals", limit=1)["items"]
     assert goals, "the demo has goals"
